@@ -1,0 +1,154 @@
+#include "broker/cluster.h"
+
+#include <spdlog/spdlog.h>
+
+namespace mk {
+
+using proto::error_code;
+
+cluster::cluster(const broker_config& cfg, storage::storage_engine& engine)
+    : cfg_(cfg), engine_(engine), controller_id_(cfg.node_id) {}
+
+void cluster::set_node(node_info n) {
+  for (auto& x : nodes_)
+    if (x.node_id == n.node_id) {
+      x = std::move(n);
+      return;
+    }
+  nodes_.push_back(std::move(n));
+}
+
+const node_info* cluster::node(int32_t id) const {
+  for (const auto& n : nodes_)
+    if (n.node_id == id) return &n;
+  return nullptr;
+}
+
+topic_state* cluster::find(const std::string& name) {
+  auto it = topics_.find(name);
+  return it == topics_.end() ? nullptr : it->second.get();
+}
+
+topic_state* cluster::find(const proto::uuid& id) {
+  auto it = by_id_.find(id.to_hex());
+  return it == by_id_.end() ? nullptr : it->second;
+}
+
+std::optional<std::string> cluster::validate_topic_name(const std::string& name) {
+  if (name.empty()) return std::string("Topic name is illegal, it can't be empty");
+  if (name == "." || name == "..") return std::string("Topic name cannot be \".\" or \"..\"");
+  if (name.size() > 249)
+    return "Topic name is illegal, it can't be longer than 249 characters, topic name: " + name;
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+              c == '_' || c == '-';
+    if (!ok)
+      return "Topic name \"" + name +
+             "\" is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'";
+  }
+  return std::nullopt;
+}
+
+topic_error cluster::create_topic(const create_spec& spec, bool validate_only, topic_state** created) {
+  if (auto bad = validate_topic_name(spec.name)) return {error_code::invalid_topic_exception, *bad};
+  if (topics_.count(spec.name)) return {error_code::topic_already_exists, "Topic '" + spec.name + "' already exists."};
+
+  int32_t partitions = spec.partitions;
+  int16_t rf = spec.replication_factor;
+  if (!spec.assignments.empty()) {
+    if (partitions != -1 || rf != -1)
+      return {error_code::invalid_request,
+              "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time."};
+    partitions = static_cast<int32_t>(spec.assignments.size());
+    for (int32_t p = 0; p < partitions; ++p) {
+      auto it = spec.assignments.find(p);
+      if (it == spec.assignments.end() || it->second.empty())
+        return {error_code::invalid_replica_assignment, "Partitions must be numbered 0..N-1 with at least one replica each"};
+      for (int32_t b : it->second)
+        if (!node(b)) return {error_code::invalid_replica_assignment, "Unknown broker id " + std::to_string(b) + " in replica assignment"};
+    }
+    rf = static_cast<int16_t>(spec.assignments.begin()->second.size());
+  }
+  if (partitions == -1) partitions = cfg_.default_partitions;
+  if (rf == -1) rf = 1;
+  if (partitions <= 0) return {error_code::invalid_partitions, "Number of partitions must be larger than 0."};
+  if (partitions > 100000) return {error_code::invalid_partitions, "Number of partitions is too large (max 100000)."};
+  if (rf <= 0) return {error_code::invalid_replication_factor, "Replication factor must be larger than 0."};
+  if (rf > static_cast<int16_t>(nodes_.size()) && cfg_.strict_replication_factor)
+    return {error_code::invalid_replication_factor,
+            "Unable to replicate the partition " + std::to_string(rf) + " time(s): The target replication factor of " +
+                std::to_string(rf) + " cannot be reached because only " + std::to_string(nodes_.size()) +
+                " broker(s) are registered."};
+  for (const auto& [k, v] : spec.configs)
+    if (auto bad = validate_topic_config(k, v)) return {error_code::invalid_config, *bad};
+  if (validate_only) return {};
+
+  auto t = std::make_unique<topic_state>();
+  t->name = spec.name;
+  t->id = proto::uuid::random();
+  t->configs.overrides = spec.configs;
+  t->replication_factor = rf;
+  if (auto err = add_partitions(*t, partitions)) return err;
+  if (rf > static_cast<int16_t>(nodes_.size()))
+    spdlog::info("topic {}: replication factor {} accepted with {} broker(s); one replica is kept", spec.name, rf, nodes_.size());
+  spdlog::info("created topic {} (id {}, {} partitions)", spec.name, t->id.to_base64(), partitions);
+  by_id_[t->id.to_hex()] = t.get();
+  auto* raw = t.get();
+  topics_[spec.name] = std::move(t);
+  if (created) *created = raw;
+  return {};
+}
+
+topic_error cluster::add_partitions(topic_state& t, int32_t count) {
+  for (int32_t i = static_cast<int32_t>(t.partitions.size()); i < count; ++i) {
+    auto log = engine_.open_log(t.id.to_hex(), i);
+    if (!log) return {error_code::kafka_storage_error, std::string("cannot open log: ") + storage::to_string(log.error())};
+    auto p = std::make_shared<partition_state>();
+    p->index = i;
+    // One node today: it leads everything. With several nodes this becomes a placement policy.
+    p->leader_id = nodes_.empty() ? cfg_.node_id : nodes_[static_cast<size_t>(i) % nodes_.size()].node_id;
+    p->replicas = {p->leader_id};
+    p->log = std::move(log.value());
+    t.partitions.push_back(std::move(p));
+  }
+  return {};
+}
+
+topic_error cluster::delete_topic(const std::string& name) {
+  auto it = topics_.find(name);
+  if (it == topics_.end()) return {error_code::unknown_topic_or_partition, "This server does not host this topic-partition."};
+  std::unique_ptr<topic_state> t = std::move(it->second);
+  topics_.erase(it);
+  by_id_.erase(t->id.to_hex());
+  for (auto& p : t->partitions) {
+    p->notify_append();  // parked fetches re-evaluate and see the topic is gone
+    p->log.reset();
+    auto st = engine_.drop_log(t->id.to_hex(), p->index);
+    if (!st) spdlog::warn("topic {} partition {}: dropping stored data failed: {}", name, p->index, storage::to_string(st.error()));
+  }
+  spdlog::info("deleted topic {}", name);
+  for (auto& f : deleted_observers_) f(name);
+  return {};
+}
+
+topic_error cluster::create_partitions(topic_state& t, int32_t count, bool validate_only) {
+  auto cur = static_cast<int32_t>(t.partitions.size());
+  if (count <= cur)
+    return {error_code::invalid_partitions,
+            count == cur ? "Topic already has " + std::to_string(cur) + " partitions."
+                         : "Topic currently has " + std::to_string(cur) + " partitions, which is higher than the requested " + std::to_string(count) + "."};
+  if (count > 100000) return {error_code::invalid_partitions, "Number of partitions is too large (max 100000)."};
+  if (validate_only) return {};
+  return add_partitions(t, count);
+}
+
+topic_state* cluster::auto_create(const std::string& name) {
+  if (!cfg_.auto_create_topics || validate_topic_name(name)) return nullptr;
+  topic_state* t = nullptr;
+  create_spec spec;
+  spec.name = name;
+  if (create_topic(spec, false, &t)) return nullptr;
+  return t;
+}
+
+}  // namespace mk

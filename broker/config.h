@@ -1,0 +1,28 @@
+// Broker configuration: what the CLI flags and the embedding API set.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace mk {
+
+struct broker_config {
+  int32_t node_id = 1;
+  std::string host = "127.0.0.1";  // address to bind
+  uint16_t port = 9092;            // 0 = ephemeral
+  std::string advertised_host;     // what Metadata tells clients; empty = host (or 127.0.0.1 for 0.0.0.0)
+  std::string cluster_id = "minikafka-cluster";
+  int32_t default_partitions = 1;  // num.partitions
+  bool auto_create_topics = true;  // auto.create.topics.enable
+  // Kafka rejects a replication factor above the broker count. By default minikafka accepts it
+  // (stores one replica) so scripts written for a 3-broker cluster work unchanged; strict mode
+  // answers INVALID_REPLICATION_FACTOR as Kafka does.
+  bool strict_replication_factor = false;
+  size_t max_request_size = 100 * 1024 * 1024;  // socket.request.max.bytes
+  int32_t message_max_bytes = 1048588;          // message.max.bytes (topic default max.message.bytes)
+  int32_t fetch_max_bytes = 57671680;           // fetch.max.bytes cap on a Fetch response
+  size_t max_in_flight_per_connection = 1024;   // parsed requests awaiting their response
+};
+
+}  // namespace mk

@@ -1,0 +1,79 @@
+// The embedding API (include/minikafka/broker.h) on top of mk::server: every call is posted to
+// the broker's state thread and awaited.
+#include "minikafka/broker.h"
+
+#include "broker/server.h"
+
+namespace minikafka {
+
+struct broker::impl {
+  std::unique_ptr<mk::server> srv;
+};
+
+namespace {
+mk::broker_config to_config(const broker_options& o) {
+  mk::broker_config c;
+  c.host = o.host;
+  c.port = o.port;
+  c.advertised_host = o.advertised_host;
+  c.node_id = o.node_id;
+  c.default_partitions = o.default_partitions;
+  c.auto_create_topics = o.auto_create_topics;
+  c.strict_replication_factor = o.strict_replication_factor;
+  c.max_request_size = o.max_request_size;
+  return c;
+}
+
+void throw_if(const mk::topic_error& e) {
+  if (e) throw error(mk::proto::code(e.code), std::string(mk::proto::error_name(e.code)) + ": " + e.message);
+}
+}  // namespace
+
+broker::broker(broker_options options) : impl_(std::make_unique<impl>()) {
+  impl_->srv = std::make_unique<mk::server>(to_config(options));
+}
+
+broker::~broker() { stop(); }
+
+void broker::start() { impl_->srv->start(); }
+void broker::stop() { impl_->srv->stop(); }
+std::string broker::bootstrap() const { return impl_->srv->bootstrap(); }
+uint16_t broker::port() const { return impl_->srv->port(); }
+
+void broker::create_topic(const std::string& name, int32_t partitions, const std::map<std::string, std::string>& configs) {
+  auto& srv = *impl_->srv;
+  throw_if(srv.call([&] {
+    mk::cluster::create_spec spec;
+    spec.name = name;
+    spec.partitions = partitions;
+    spec.configs = configs;
+    return srv.cluster().create_topic(spec, false);
+  }));
+}
+
+void broker::delete_topic(const std::string& name) {
+  auto& srv = *impl_->srv;
+  throw_if(srv.call([&] { return srv.cluster().delete_topic(name); }));
+}
+
+std::vector<std::string> broker::topics() const {
+  auto& srv = *impl_->srv;
+  return srv.call([&] {
+    std::vector<std::string> out;
+    for (const auto& [name, t] : srv.cluster().topics()) out.push_back(name);
+    return out;
+  });
+}
+
+int64_t broker::end_offset(const std::string& topic, int32_t partition) const {
+  auto& srv = *impl_->srv;
+  int64_t off = srv.call([&]() -> int64_t {
+    auto* t = srv.cluster().find(topic);
+    auto* p = t ? t->partition(partition) : nullptr;
+    return p ? p->log->end_offset() : -1;
+  });
+  if (off < 0) throw error(3, "UNKNOWN_TOPIC_OR_PARTITION: " + topic + "-" + std::to_string(partition));
+  return off;
+}
+
+}  // namespace minikafka

@@ -1,0 +1,189 @@
+// Fetch: every version in protocol/generated/fetch_request.h (0-17).
+//
+// Behaviour:
+//  * Long poll: when fewer than min_bytes are available the request parks until data is appended
+//    to one of its partitions (the append wakes it: no polling) or max_wait_ms passes. Errors in
+//    any partition answer at once.
+//  * Size limits are soft as in KIP-74: the first batch of the first partition with data is
+//    returned whole even when larger than partition_max_bytes or max_bytes; after that, batches
+//    are added only while they fit. Only whole batches are sent.
+//  * Record bytes go from storage into the response by reference (no copy), except for v0-v3,
+//    which get legacy message sets (magic 0 for v0-v1, magic 1 for v2-v3) by down-conversion.
+//  * Every requested partition is in the response, in request order, with high watermark, last
+//    stable offset (= high watermark: no open transactions) and log start offset.
+//  * OFFSET_OUT_OF_RANGE outside [log start, log end]; UNKNOWN_TOPIC_OR_PARTITION (v0-12) or
+//    UNKNOWN_TOPIC_ID (v13+) for missing topics; NOT_LEADER_OR_FOLLOWER when this node does not
+//    lead; FENCED/UNKNOWN_LEADER_EPOCH for a stale/future current_leader_epoch (v9+).
+//  * Fetch sessions (v7+) are not created: session_id 0 tells clients to keep sending full
+//    requests, which Kafka allows.
+// Version notes: v3+ max_bytes; v4+ isolation level and aborted transactions (empty for
+// read_committed, null otherwise); v5+ log start offset; v10+ may carry zstd (older versions get
+// UNSUPPORTED_COMPRESSION_TYPE for zstd batches); v13+ topic ids instead of names.
+#include <spdlog/spdlog.h>
+
+
+#include "broker/handlers/handler.h"
+#include "protocol/records/legacy.h"
+#include "protocol/records/record_batch.h"
+
+namespace mk::handlers {
+
+namespace {
+
+class timer_waiter final : public append_waiter {
+ public:
+  explicit timer_waiter(asio::steady_timer& t) : timer_(t) {}
+  ~timer_waiter() override { unregister(); }
+  void on_append() override {
+    woken_ = true;
+    timer_.cancel();
+  }
+  void watch(const std::shared_ptr<partition_state>& p) {
+    p->waiters.push_back(this);
+    watched_.push_back(p);
+  }
+  void unregister() {
+    for (auto& w : watched_)
+      if (auto p = w.lock()) p->remove_waiter(this);
+    watched_.clear();
+  }
+  bool woken() const { return woken_; }
+
+ private:
+  asio::steady_timer& timer_;
+  std::vector<std::weak_ptr<partition_state>> watched_;
+  bool woken_ = false;
+};
+
+bool has_zstd(const std::vector<shared_chunk>& chunks) {
+  for (const auto& c : chunks) {
+    size_t pos = 0;
+    while (pos + records::batch_header_size <= c.size) {
+      auto h = records::read_batch_header(c.data + pos);
+      if (h.compression() == records::codec::zstd) return true;
+      if (h.batch_length < records::min_batch_length) break;
+      pos += h.size_bytes();
+    }
+  }
+  return false;
+}
+
+struct build_result {
+  proto::fetch_response resp;
+  size_t bytes = 0;
+  bool any_error = false;
+  std::vector<std::shared_ptr<partition_state>> partitions;  // to watch while parked
+};
+
+build_result build(request_context& ctx, const proto::fetch_request& req) {
+  build_result out;
+  auto& cl = ctx.srv.cluster();
+  const int16_t v = ctx.version();
+  const bool by_id = v >= 13;
+  int64_t remaining = v >= 3 ? std::min<int64_t>(req.max_bytes, ctx.srv.config().fetch_max_bytes)
+                             : std::numeric_limits<int64_t>::max();
+  bool first_data = true;
+  for (const auto& ft : req.topics) {
+    auto& tr = out.resp.responses.emplace_back();
+    tr.topic = ft.topic;
+    tr.topic_id = ft.topic_id;
+    topic_state* t = by_id ? cl.find(ft.topic_id) : cl.find(ft.topic);
+    for (const auto& fp : ft.partitions) {
+      auto& pr = tr.partitions.emplace_back();
+      pr.partition_index = fp.partition;
+      pr.records_ = proto::records::empty_set();
+      if (v >= 4 && req.isolation_level == 1) pr.aborted_transactions.emplace();
+      auto fail = [&](error_code e) {
+        pr.error_code = code(e);
+        pr.high_watermark = -1;
+        pr.last_stable_offset = -1;
+        pr.log_start_offset = -1;
+        out.any_error = true;
+      };
+      if (!t) {
+        fail(by_id ? error_code::unknown_topic_id : error_code::unknown_topic_or_partition);
+        continue;
+      }
+      const auto& pp = fp.partition >= 0 && static_cast<size_t>(fp.partition) < t->partitions.size()
+                           ? t->partitions[static_cast<size_t>(fp.partition)]
+                           : nullptr;
+      if (!pp) {
+        fail(error_code::unknown_topic_or_partition);
+        continue;
+      }
+      partition_state& p = *pp;
+      if (p.leader_id != ctx.node_id) {
+        fail(error_code::not_leader_or_follower);
+        continue;
+      }
+      if (fp.current_leader_epoch >= 0 && fp.current_leader_epoch != p.leader_epoch) {
+        fail(fp.current_leader_epoch < p.leader_epoch ? error_code::fenced_leader_epoch
+                                                      : error_code::unknown_leader_epoch);
+        continue;
+      }
+      auto& log = *p.log;
+      pr.high_watermark = log.end_offset();
+      pr.last_stable_offset = log.end_offset();
+      pr.log_start_offset = log.start_offset();
+      if (fp.fetch_offset < log.start_offset() || fp.fetch_offset > log.end_offset()) {
+        pr.error_code = code(error_code::offset_out_of_range);
+        out.any_error = true;
+        continue;
+      }
+      out.partitions.push_back(pp);
+      if (fp.fetch_offset == log.end_offset() || fp.partition_max_bytes <= 0) continue;
+      if (!first_data && remaining <= 0) continue;
+      size_t limit = static_cast<size_t>(std::min<int64_t>(fp.partition_max_bytes, std::max<int64_t>(remaining, 0)));
+      auto rd = log.read(fp.fetch_offset, limit);
+      if (rd.chunks.empty()) continue;
+      if (!first_data && rd.bytes > limit) continue;  // only the very first batch may exceed limits
+      if (v < 10 && has_zstd(rd.chunks)) {
+        pr.error_code = code(error_code::unsupported_compression_type);
+        out.any_error = true;
+        continue;
+      }
+      first_data = false;
+      remaining -= static_cast<int64_t>(rd.bytes);
+      out.bytes += rd.bytes;
+      if (v < 4) {
+        // Old readers cannot parse v2 batches: convert (a copy, on this cold path only).
+        std::vector<uint8_t> in;
+        in.reserve(rd.bytes);
+        for (const auto& c : rd.chunks) in.insert(in.end(), c.data, c.data + c.size);
+        std::vector<uint8_t> legacy;
+        if (!records::down_convert(in.data(), in.size(), v <= 1 ? 0 : 1, legacy)) {
+          spdlog::warn("{}: down-conversion of {}-{} at {} failed", ctx.peer, t->name, p.index, fp.fetch_offset);
+          pr.error_code = code(error_code::corrupt_message);
+          out.any_error = true;
+          continue;
+        }
+        pr.records_.chunks.push_back(shared_chunk::adopt(std::move(legacy)));
+      } else {
+        pr.records_.chunks = std::move(rd.chunks);
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+asio::awaitable<proto::fetch_response> fetch(request_context& ctx, proto::fetch_request& req) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max(req.max_wait_ms, 0));
+  const size_t min_bytes = static_cast<size_t>(std::max(req.min_bytes, 0));
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  for (;;) {
+    build_result r = build(ctx, req);
+    if (r.bytes >= min_bytes || r.any_error || req.max_wait_ms <= 0 ||
+        std::chrono::steady_clock::now() >= deadline || r.partitions.empty() || ctx.srv.stopping())
+      co_return std::move(r.resp);
+    timer_waiter waiter(timer);
+    for (auto& p : r.partitions) waiter.watch(p);
+    timer.expires_at(deadline);
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    // Woken by an append (cancelled) or by the deadline: rebuild and decide again.
+  }
+}
+
+}  // namespace mk::handlers

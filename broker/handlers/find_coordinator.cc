@@ -1,0 +1,48 @@
+// FindCoordinator: versions 0-6 (v4+ batched coordinator_keys).
+//
+// Behaviour:
+//  * The coordinator for every group and transactional id is the node the request arrived on.
+//  * key_type must be 0 (group) or 1 (transaction): INVALID_REQUEST otherwise. An empty group id
+//    gets INVALID_GROUP_ID.
+// Served already by the core broker because librdkafka enables LZ4 only when FindCoordinator v0
+// is advertised (CLIENTS.md §1.2); group APIs themselves live in broker/groups.
+#include "broker/handlers/handler.h"
+
+namespace mk::handlers {
+
+proto::find_coordinator_response find_coordinator(request_context& ctx, proto::find_coordinator_request& req) {
+  proto::find_coordinator_response resp;
+  const node_info* self = ctx.srv.cluster().node(ctx.node_id);
+  auto answer = [&](const std::string& key, int16_t& err, std::optional<std::string>& msg, int32_t& node,
+                    std::string& host, int32_t& port) {
+    err = 0;
+    msg = std::nullopt;
+    node = -1;
+    host.clear();
+    port = -1;
+    if (req.key_type != 0 && req.key_type != 1) {
+      err = code(error_code::invalid_request);
+      msg = "Unknown coordinator type " + std::to_string(req.key_type);
+    } else if (req.key_type == 0 && key.empty()) {
+      err = code(error_code::invalid_group_id);
+    } else if (!self) {
+      err = code(error_code::coordinator_not_available);
+    } else {
+      node = self->node_id;
+      host = self->host;
+      port = self->port;
+    }
+  };
+  if (ctx.version() >= 4) {
+    for (const auto& key : req.coordinator_keys) {
+      auto& c = resp.coordinators.emplace_back();
+      c.key = key;
+      answer(key, c.error_code, c.error_message, c.node_id, c.host, c.port);
+    }
+  } else {
+    answer(req.key, resp.error_code, resp.error_message, resp.node_id, resp.host, resp.port);
+  }
+  return resp;
+}
+
+}  // namespace mk::handlers

@@ -1,0 +1,104 @@
+// ListOffsets: every version in protocol/generated/list_offsets_request.h (0-9).
+//
+// Behaviour:
+//  * timestamp -2 = log start offset, -1 = high watermark (= last stable offset: there are no
+//    open transactions), -3 = the record with the largest timestamp (KIP-734), >= 0 = first
+//    record whose timestamp is >= the given time (offset -1, timestamp -1 when none).
+//  * -4 (earliest local) answers like -2 and -5 (latest tiered) like -1: no tiered storage.
+//  * No replicas, so isolation_level only matters under open transactions (none yet).
+// Version notes: v0 answers old_style_offsets (up to max_num_offsets: [latest] or [start]);
+// v4+ report the leader epoch; a partition this node does not lead gets NOT_LEADER_OR_FOLLOWER.
+#include "broker/handlers/handler.h"
+#include "protocol/records/record_batch.h"
+
+namespace mk::handlers {
+
+namespace {
+
+// Finds, inside one stored batch, the first record satisfying `pick` (by timestamp).
+struct found {
+  int64_t offset = -1;
+  int64_t timestamp = -1;
+};
+
+found first_at_or_after(const storage::stored_batch& b, int64_t ts) {
+  std::vector<uint8_t> scratch;
+  std::vector<records::record_view> recs;
+  if (!records::decode_records(b.bytes.data, b.bytes.size, scratch, recs)) return {b.base_offset, b.max_timestamp};
+  for (const auto& r : recs)
+    if (r.timestamp >= ts) return {r.offset, r.timestamp};
+  return {b.last_offset, b.max_timestamp};
+}
+
+found max_timestamp_record(const storage::stored_batch& b) {
+  std::vector<uint8_t> scratch;
+  std::vector<records::record_view> recs;
+  if (!records::decode_records(b.bytes.data, b.bytes.size, scratch, recs) || recs.empty())
+    return {b.base_offset, b.max_timestamp};
+  found best{recs.front().offset, recs.front().timestamp};
+  for (const auto& r : recs)
+    if (r.timestamp > best.timestamp) best = {r.offset, r.timestamp};
+  return best;
+}
+
+}  // namespace
+
+proto::list_offsets_response list_offsets(request_context& ctx, proto::list_offsets_request& req) {
+  proto::list_offsets_response resp;
+  const int16_t v = ctx.version();
+  for (const auto& rt : req.topics) {
+    auto& tr = resp.topics.emplace_back();
+    tr.name = rt.name;
+    topic_state* t = ctx.srv.cluster().find(rt.name);
+    for (const auto& rp : rt.partitions) {
+      auto& pr = tr.partitions.emplace_back();
+      pr.partition_index = rp.partition_index;
+      partition_state* p = t ? t->partition(rp.partition_index) : nullptr;
+      if (!p) {
+        pr.error_code = code(error_code::unknown_topic_or_partition);
+        continue;
+      }
+      if (p->leader_id != ctx.node_id) {
+        pr.error_code = code(error_code::not_leader_or_follower);
+        continue;
+      }
+      if (rp.current_leader_epoch >= 0 && rp.current_leader_epoch != p->leader_epoch) {
+        pr.error_code = code(rp.current_leader_epoch < p->leader_epoch ? error_code::fenced_leader_epoch
+                                                                       : error_code::unknown_leader_epoch);
+        continue;
+      }
+      auto& log = *p->log;
+      found f;
+      switch (rp.timestamp) {
+        case -2:
+        case -4:
+          f = {log.start_offset(), -1};
+          break;
+        case -1:
+        case -5:
+          f = {log.end_offset(), -1};
+          break;
+        case -3:
+          if (auto b = log.max_timestamp_batch()) f = max_timestamp_record(*b);
+          break;
+        default:
+          if (rp.timestamp < 0) {
+            pr.error_code = code(error_code::invalid_request);
+            continue;
+          }
+          if (auto b = log.find_by_timestamp(rp.timestamp)) f = first_at_or_after(*b, rp.timestamp);
+      }
+      if (f.offset >= 0 && f.offset < log.start_offset()) f.offset = log.start_offset();
+      if (v == 0) {
+        if (rp.max_num_offsets > 0 && f.offset >= 0) pr.old_style_offsets.push_back(f.offset);
+      } else {
+        pr.offset = f.offset;
+        pr.timestamp = f.timestamp;
+        pr.leader_epoch = p->leader_epoch;
+      }
+    }
+  }
+  return resp;
+}
+
+}  // namespace mk::handlers

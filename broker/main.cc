@@ -1,0 +1,67 @@
+// The `minikafka` command: a Kafka-compatible broker for local development and tests.
+//
+// Prints one line per listener on stdout before anything else ("kafka HOST:PORT"), so scripts
+// and test fixtures in any language can read the bootstrap address; logs go to stderr.
+// SIGINT/SIGTERM stop it cleanly.
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <cstdio>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "broker/server.h"
+
+int main(int argc, char** argv) {
+  mk::broker_config cfg;
+  std::string log_level = "info";
+  std::string auto_create = "true";
+  CLI::App app{"minikafka: a Kafka-compatible broker in one small process"};
+  app.add_option("--host", cfg.host, "Address to listen on")->capture_default_str();
+  app.add_option("--port", cfg.port, "Kafka port (0 = ephemeral)")->capture_default_str();
+  app.add_option("--advertised-host", cfg.advertised_host,
+                 "Host name given to clients in Metadata (e.g. inside containers); default: --host");
+  app.add_option("--node-id", cfg.node_id, "Broker id")->capture_default_str();
+  app.add_option("--cluster-id", cfg.cluster_id, "Cluster id reported in Metadata")->capture_default_str();
+  app.add_option("--default-partitions", cfg.default_partitions, "Partitions of auto-created topics (num.partitions)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  app.add_option("--auto-create-topics", auto_create, "Create unknown topics on Metadata/Produce (true|false)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"true", "false"}));
+  app.add_flag("--strict-replication-factor", cfg.strict_replication_factor,
+               "Reject replication factors above the broker count (INVALID_REPLICATION_FACTOR) like Kafka");
+  app.add_option("--max-request-size", cfg.max_request_size, "Largest request frame in bytes (socket.request.max.bytes)")
+      ->capture_default_str();
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error, critical or off")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  CLI11_PARSE(app, argc, argv);
+  cfg.auto_create_topics = auto_create == "true";
+
+  auto logger = spdlog::stderr_color_mt("minikafka");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(log_level));
+
+  // Block the stop signals before any thread starts, then wait for them synchronously.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  mk::server srv(cfg);
+  try {
+    srv.start();
+  } catch (const std::exception& ex) {
+    spdlog::critical("cannot listen on {}:{}: {}", cfg.host, cfg.port, ex.what());
+    return 1;
+  }
+  std::printf("kafka %s\n", srv.bootstrap().c_str());
+  std::fflush(stdout);
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  spdlog::info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  srv.stop();
+  return 0;
+}

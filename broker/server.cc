@@ -1,0 +1,93 @@
+#include "broker/server.h"
+
+#include <spdlog/spdlog.h>
+
+#include "broker/net/connection.h"
+#include "storage/memory/memory_engine.h"
+
+namespace mk {
+
+server::server(broker_config cfg, std::unique_ptr<storage::storage_engine> engine)
+    : cfg_(std::move(cfg)), engine_(std::move(engine)), apis_(api_table::defaults()) {
+  if (!engine_) engine_ = std::make_unique<storage::memory_engine>();
+  cluster_ = std::make_unique<mk::cluster>(cfg_, *engine_);
+}
+
+server::~server() {
+  stop();
+  // Destroy pending handlers (parked coroutines hold connections) while the state they refer to
+  // is still alive.
+  acceptor_.reset();
+  io_.restart();
+  io_.poll();
+}
+
+std::string server::advertised_host() const {
+  if (!cfg_.advertised_host.empty()) return cfg_.advertised_host;
+  if (cfg_.host == "0.0.0.0" || cfg_.host == "::" || cfg_.host.empty()) return "127.0.0.1";
+  return cfg_.host;
+}
+
+int64_t server::now_ms() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void server::start() {
+  if (running_) return;
+  asio::ip::tcp::resolver res(io_);
+  auto results = res.resolve(cfg_.host, std::to_string(cfg_.port), asio::ip::resolver_base::passive);
+  auto ep = results.begin()->endpoint();
+  acceptor_ = std::make_unique<asio::ip::tcp::acceptor>(io_);
+  acceptor_->open(ep.protocol());
+  acceptor_->set_option(asio::socket_base::reuse_address(true));
+  acceptor_->bind(ep);
+  acceptor_->listen(asio::socket_base::max_listen_connections);
+  bound_port_ = acceptor_->local_endpoint().port();
+  cluster_->set_node(node_info{cfg_.node_id, advertised_host(), bound_port_, std::nullopt});
+  asio::co_spawn(io_, accept_loop(*acceptor_, cfg_.node_id), asio::detached);
+  running_ = true;
+  thread_ = std::thread([this] {
+    try {
+      io_.run();
+    } catch (const std::exception& ex) {
+      spdlog::critical("broker state thread died: {}", ex.what());
+      std::abort();  // a bug: state may be inconsistent
+    }
+  });
+  spdlog::info("node {} serving Kafka on {}:{} (advertised {})", cfg_.node_id, cfg_.host, bound_port_, bootstrap());
+}
+
+void server::stop() {
+  if (!running_) return;
+  running_ = false;
+  asio::post(io_, [this] {
+    stopping_ = true;
+    boost::system::error_code ec;
+    if (acceptor_) acceptor_->close(ec);
+    for (auto* c : std::set<connection*>(connections_)) c->close();
+    // Wake parked fetches so their coroutines finish.
+    for (const auto& [name, t] : cluster_->topics())
+      for (auto& p : t->partitions) p->notify_append();
+    io_.stop();
+  });
+  if (thread_.joinable()) thread_.join();
+  spdlog::info("node {} stopped", cfg_.node_id);
+}
+
+asio::awaitable<void> server::accept_loop(asio::ip::tcp::acceptor& acc, int32_t node_id) {
+  for (;;) {
+    boost::system::error_code ec;
+    asio::ip::tcp::socket s = co_await acc.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acc.is_open()) co_return;
+      spdlog::warn("accept failed: {}", ec.message());
+      continue;
+    }
+    auto c = std::make_shared<connection>(*this, std::move(s), node_id);
+    connections_.insert(c.get());
+    c->start();
+  }
+}
+
+}  // namespace mk

@@ -1,0 +1,83 @@
+// The broker's engine room: the io_context that owns all state, the Kafka listeners, the
+// connections, and the table of APIs served.
+//
+// Threading model: one thread runs io_context_ and is the only thread that touches the cluster,
+// the logs, parked requests and connections, so none of them lock. Other threads (the embedding
+// API, signal handlers) reach the state by posting to the executor and waiting (`call`).
+#pragma once
+
+#include "broker/asio.h"
+#include <chrono>
+#include <functional>
+#include <future>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "broker/api_table.h"
+#include "broker/cluster.h"
+#include "broker/config.h"
+#include "storage/partition_log.h"
+
+namespace mk {
+
+namespace asio = boost::asio;
+class connection;
+
+class server {
+ public:
+  explicit server(broker_config cfg, std::unique_ptr<storage::storage_engine> engine = nullptr);
+  ~server();
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+
+  // Binds the Kafka listener (throws std::system_error on failure) and starts the state thread.
+  void start();
+  // Closes listeners and connections, wakes parked requests, joins the state thread. Idempotent.
+  void stop();
+
+  uint16_t port() const { return bound_port_; }
+  std::string advertised_host() const;
+  std::string bootstrap() const { return advertised_host() + ":" + std::to_string(bound_port_); }
+
+  // Runs `f` on the state thread and returns its result. Must not be called from that thread.
+  template <typename F>
+  auto call(F&& f) -> decltype(f()) {
+    using R = decltype(f());
+    std::packaged_task<R()> task(std::forward<F>(f));
+    auto fut = task.get_future();
+    asio::post(io_, [&task] { task(); });
+    return fut.get();
+  }
+
+  // Runs on: state thread.
+  asio::io_context& io() { return io_; }
+  mk::cluster& cluster() { return *cluster_; }
+  const broker_config& config() const { return cfg_; }
+  const api_table& apis() const { return apis_; }
+  api_table& apis() { return apis_; }
+  void forget(connection* c) { connections_.erase(c); }
+  bool stopping() const { return stopping_; }
+
+  // Wall-clock milliseconds (timestamps) — overridable later for tests.
+  int64_t now_ms() const;
+
+ private:
+  asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acc, int32_t node_id);
+
+  broker_config cfg_;
+  std::unique_ptr<storage::storage_engine> engine_;
+  std::unique_ptr<mk::cluster> cluster_;
+  api_table apis_;
+  std::set<connection*> connections_;  // before io_: connections unregister while io_ dies
+  asio::io_context io_{1};
+  std::unique_ptr<asio::ip::tcp::acceptor> acceptor_;
+  uint16_t bound_port_ = 0;
+  std::thread thread_;
+  bool running_ = false;
+  bool stopping_ = false;  // state thread: set when stop() begins
+};
+
+}  // namespace mk

@@ -1,0 +1,77 @@
+// minikafka embedding API: run a Kafka-compatible broker inside your process.
+//
+//   minikafka::broker b;                 // 127.0.0.1, ephemeral port, in-memory storage
+//   b.start();
+//   std::string servers = b.bootstrap();  // "127.0.0.1:41234" for bootstrap.servers
+//   b.create_topic("orders", 3);
+//   ...
+//   b.stop();                            // also done by the destructor
+//
+// Several brokers may run in one process at once; each owns its own thread and state. All
+// member functions are thread-safe and may be called from any thread except the broker's own.
+// When create_topic() returns, the topic exists.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace minikafka {
+
+struct broker_options {
+  std::string host = "127.0.0.1";  // address to bind
+  uint16_t port = 0;               // 0 = ephemeral
+  std::string advertised_host;     // host put in Metadata; empty = host
+  int32_t node_id = 1;
+  int32_t default_partitions = 1;  // partitions of auto-created topics
+  bool auto_create_topics = true;
+  bool strict_replication_factor = false;  // reject replication factor > broker count like Kafka
+  size_t max_request_size = 100 * 1024 * 1024;
+};
+
+// Thrown by broker operations that fail (the message carries Kafka's error name and text).
+class error : public std::runtime_error {
+ public:
+  error(int16_t code, const std::string& what) : std::runtime_error(what), code_(code) {}
+  int16_t code() const { return code_; }  // Kafka error code
+
+ private:
+  int16_t code_;
+};
+
+class broker {
+ public:
+  explicit broker(broker_options options = {});
+  ~broker();
+  broker(const broker&) = delete;
+  broker& operator=(const broker&) = delete;
+
+  // Binds the listener and starts serving. Throws std::system_error when the port is taken.
+  void start();
+  // Stops serving and closes every connection. Idempotent.
+  void stop();
+
+  // "host:port" for clients' bootstrap.servers. Valid after start().
+  std::string bootstrap() const;
+  uint16_t port() const;
+
+  // Creates a topic; throws minikafka::error (e.g. TOPIC_ALREADY_EXISTS).
+  void create_topic(const std::string& name, int32_t partitions = 1,
+                    const std::map<std::string, std::string>& configs = {});
+  // Deletes a topic and its data; throws minikafka::error when it does not exist.
+  void delete_topic(const std::string& name);
+  // Names of all topics.
+  std::vector<std::string> topics() const;
+  // Offset of the next record of topic/partition (the high watermark); throws when missing.
+  int64_t end_offset(const std::string& topic, int32_t partition) const;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace minikafka

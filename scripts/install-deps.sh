@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs everything minikafka needs to build, test and benchmark, from Debian 12 packages
+# (and kafkajs from npm for the client tests). Idempotent; run as root.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+pkgs=(
+  build-essential cmake ninja-build pkg-config git
+  libboost-dev libboost-system-dev
+  librocksdb-dev zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev libbz2-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
+  librdkafka-dev kcat
+  python3 python3-kafka python3-confluent-kafka
+  ca-certificates
+)
+# Node.js for the kafkajs tests: keep an existing install (e.g. NodeSource ships its own npm).
+command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
+command -v npm >/dev/null 2>&1 || pkgs+=(npm)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+# kafkajs for the JavaScript client tests, installed into tests/clients/node.
+here="$(cd "$(dirname "$0")/.." && pwd)"
+if command -v npm >/dev/null 2>&1 && [ ! -d "$here/tests/clients/node/node_modules/kafkajs" ]; then
+  (cd "$here/tests/clients/node" 2>/dev/null && npm install --no-audit --no-fund --silent) || true
+fi

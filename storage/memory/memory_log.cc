@@ -1,0 +1,123 @@
+#include "storage/memory/memory_log.h"
+
+#include <algorithm>
+#include <limits>
+#include <utility>
+
+namespace mk::storage {
+
+bool memory_budget::try_reserve(size_t n) {
+  if (max_bytes_ != 0 && (n > max_bytes_ || used_ > max_bytes_ - n)) return false;
+  used_ += n;
+  return true;
+}
+
+void memory_budget::release(size_t n) { used_ -= std::min(n, used_); }
+
+memory_log::memory_log(std::shared_ptr<memory_budget> budget) : budget_(std::move(budget)) {}
+
+memory_log::~memory_log() {
+  if (budget_) budget_->release(size_bytes_);
+}
+
+stored_batch memory_log::to_stored(const entry& e) {
+  return stored_batch{e.base_offset, e.last_offset, e.max_timestamp, e.bytes};
+}
+
+result<int64_t> memory_log::append(std::span<const batch_to_append> batches) {
+  if (batches.empty()) return end_offset_;
+
+  // Validate everything before touching state: all-or-nothing.
+  int64_t expected = end_offset_;
+  size_t total = 0;
+  for (const auto& b : batches) {
+    if (b.base_offset != expected || b.last_offset < b.base_offset ||
+        b.last_offset == std::numeric_limits<int64_t>::max()) {
+      return errc::offset_mismatch;
+    }
+    expected = b.last_offset + 1;
+    total += b.bytes.size;
+  }
+  if (budget_ && !budget_->try_reserve(total)) return errc::out_of_memory;
+
+  const int64_t first_base = batches.front().base_offset;
+  for (const auto& b : batches) {
+    const uint64_t seq = front_seq_ + batches_.size();
+    batches_.push_back(entry{b.base_offset, b.last_offset, b.max_timestamp, b.bytes});
+    if (leaders_.empty() || b.max_timestamp > at_seq(leaders_.back()).max_timestamp) {
+      leaders_.push_back(seq);
+    }
+  }
+  end_offset_ = expected;
+  size_bytes_ += total;
+  return first_base;
+}
+
+read_result memory_log::read(int64_t from, size_t max_bytes) const {
+  read_result out;
+  if (from < start_offset_ || from >= end_offset_) return out;
+  // First batch whose last_offset >= from; it contains `from` because the log is contiguous.
+  auto it = std::partition_point(batches_.begin(), batches_.end(),
+                                 [from](const entry& e) { return e.last_offset < from; });
+  for (; it != batches_.end(); ++it) {
+    const size_t n = it->bytes.size;
+    if (!out.chunks.empty() && out.bytes + n > max_bytes) break;  // the first always goes in
+    out.chunks.push_back(it->bytes);
+    out.bytes += n;
+  }
+  return out;
+}
+
+status memory_log::truncate_before(int64_t offset) {
+  if (offset <= start_offset_) return ok();
+  offset = std::min(offset, end_offset_);
+
+  // Whole batches entirely below `offset`; a straddling batch stays.
+  auto keep = std::partition_point(batches_.begin(), batches_.end(),
+                                   [offset](const entry& e) { return e.last_offset < offset; });
+  const auto dropped = static_cast<size_t>(keep - batches_.begin());
+  size_t freed = 0;
+  for (auto it = batches_.begin(); it != keep; ++it) freed += it->bytes.size;
+  batches_.erase(batches_.begin(), keep);
+  front_seq_ += dropped;
+  size_bytes_ -= freed;
+  if (budget_) budget_->release(freed);
+  start_offset_ = offset;
+
+  bool dropped_leader = false;
+  while (!leaders_.empty() && leaders_.front() < front_seq_) {
+    leaders_.pop_front();
+    dropped_leader = true;
+  }
+  if (dropped_leader) rebuild_front_leaders();
+  return ok();
+}
+
+void memory_log::rebuild_front_leaders() {
+  const uint64_t stop = leaders_.empty() ? front_seq_ + batches_.size() : leaders_.front();
+  // Every batch in [front_seq_, stop) has a timestamp below the first remaining leader's (it
+  // came after a dropped leader with a larger-or-equal timestamp), so the leaders found here all
+  // go before it and keep the sequence strictly increasing.
+  std::deque<uint64_t> front;
+  for (uint64_t seq = front_seq_; seq < stop; ++seq) {
+    if (front.empty() || at_seq(seq).max_timestamp > at_seq(front.back()).max_timestamp) {
+      front.push_back(seq);
+    }
+  }
+  leaders_.insert(leaders_.begin(), front.begin(), front.end());
+}
+
+std::optional<stored_batch> memory_log::find_by_timestamp(int64_t ts) const {
+  auto it = std::partition_point(leaders_.begin(), leaders_.end(), [this, ts](uint64_t seq) {
+    return at_seq(seq).max_timestamp < ts;
+  });
+  if (it == leaders_.end()) return std::nullopt;
+  return to_stored(at_seq(*it));
+}
+
+std::optional<stored_batch> memory_log::max_timestamp_batch() const {
+  if (leaders_.empty()) return std::nullopt;
+  return to_stored(at_seq(leaders_.back()));
+}
+
+}  // namespace mk::storage

@@ -1,0 +1,705 @@
+// The storage specification: every partition_log backend must pass this suite.
+//
+// Written once and instantiated per backend (see kBackends at the bottom): adding a backend is one
+// line there. Each test gets a fresh engine rooted in its own temporary directory (backends that
+// keep nothing on disk ignore it) and one log opened from it. Batches are arbitrary byte blobs:
+// storage does not parse Kafka, it keeps bytes and the integers given alongside. Every blob starts
+// with its base offset (8 bytes, little-endian) so a test can tell which batch a chunk is.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "minikafka_common/shared_chunk.h"
+#include "storage/memory/memory_engine.h"
+#include "storage/partition_log.h"
+
+namespace mk::storage {
+namespace {
+
+namespace fs = std::filesystem;
+
+// ---------------------------------------------------------------------------------------------
+// Backends under test.
+
+struct backend {
+  std::string name;
+  // Makes an engine that may keep its files under `dir` (an existing, empty directory).
+  std::function<std::unique_ptr<storage_engine>(const std::string& dir)> make_engine;
+  // read() returns the very chunks given to append() (same data pointer and owner).
+  bool zero_copy = false;
+  // A log destroyed and opened again (without drop_log) still holds its batches.
+  bool persistent = false;
+};
+
+void PrintTo(const backend& b, std::ostream* os) { *os << b.name; }
+
+// ---------------------------------------------------------------------------------------------
+// Batch helpers.
+
+constexpr char kTopic[] = "0123456789abcdef0123456789abcdef";
+constexpr char kOtherTopic[] = "fedcba9876543210fedcba9876543210";
+
+// A blob of `size` (>= 8) bytes starting with `base` and followed by a pattern derived from it.
+shared_chunk blob(int64_t base, size_t size) {
+  std::vector<uint8_t> v(std::max<size_t>(size, 8));
+  const auto ubase = static_cast<uint64_t>(base);
+  for (int i = 0; i < 8; ++i) v[i] = static_cast<uint8_t>(ubase >> (8 * i));
+  for (size_t i = 8; i < v.size(); ++i) v[i] = static_cast<uint8_t>(ubase * 31 + i * 7);
+  return shared_chunk::adopt(std::move(v));
+}
+
+int64_t base_in(const shared_chunk& c) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8 && static_cast<size_t>(i) < c.size; ++i) {
+    v |= static_cast<uint64_t>(c.data[i]) << (8 * i);
+  }
+  return static_cast<int64_t>(v);
+}
+
+bool same_bytes(const shared_chunk& a, const shared_chunk& b) {
+  return a.size == b.size && (a.size == 0 || std::memcmp(a.data, b.data, a.size) == 0);
+}
+
+// A batch of `count` offsets starting at `base`.
+batch_to_append batch(int64_t base, int64_t count, int64_t max_ts = 0, size_t size = 100) {
+  return batch_to_append{base, base + count - 1, max_ts, blob(base, size)};
+}
+
+// Shape of a batch to append after whatever the log already holds.
+struct shape {
+  int64_t count = 1;
+  int64_t max_ts = 0;
+  size_t size = 100;
+};
+
+// Appends one batch per shape, contiguously from end_offset(), one append() call per batch.
+// Returns the batches appended.
+std::vector<batch_to_append> append_shapes(partition_log& log, const std::vector<shape>& shapes) {
+  std::vector<batch_to_append> out;
+  for (const auto& s : shapes) {
+    auto b = batch(log.end_offset(), s.count, s.max_ts, s.size);
+    auto r = log.append(std::span<const batch_to_append>(&b, 1));
+    EXPECT_TRUE(r.ok()) << to_string(r.error());
+    out.push_back(b);
+  }
+  return out;
+}
+
+std::vector<int64_t> bases_of(const read_result& r) {
+  std::vector<int64_t> out;
+  for (const auto& c : r.chunks) out.push_back(base_in(c));
+  return out;
+}
+
+size_t sum_sizes(const read_result& r) {
+  size_t n = 0;
+  for (const auto& c : r.chunks) n += c.size;
+  return n;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fixture: a fresh engine in a fresh temporary directory, and one open log.
+
+class PartitionLogTest : public testing::TestWithParam<backend> {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "minikafka-storage-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    engine_ = GetParam().make_engine(dir_);
+    ASSERT_NE(engine_, nullptr);
+    log_ = open(kTopic, 0);
+    ASSERT_NE(log_, nullptr);
+  }
+
+  void TearDown() override {
+    log_.reset();
+    engine_.reset();
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  std::unique_ptr<partition_log> open(const std::string& topic, int32_t partition) {
+    auto r = engine_->open_log(topic, partition);
+    EXPECT_TRUE(r.ok()) << to_string(r.error());
+    if (!r.ok()) return nullptr;
+    return std::move(r.value());
+  }
+
+  partition_log& log() { return *log_; }
+
+  // The log's observable state, to check that a failed call changed nothing.
+  struct snapshot {
+    int64_t start, end;
+    size_t size;
+    std::vector<int64_t> bases;
+    bool operator==(const snapshot&) const = default;
+  };
+  snapshot snap() {
+    return snapshot{log().start_offset(), log().end_offset(), log().size_bytes(),
+                    bases_of(log().read(log().start_offset(), SIZE_MAX))};
+  }
+
+  std::string dir_;
+  std::unique_ptr<storage_engine> engine_;
+  std::unique_ptr<partition_log> log_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Empty log and append.
+
+TEST_P(PartitionLogTest, EngineHasAName) { EXPECT_STRNE(engine_->name(), ""); }
+
+TEST_P(PartitionLogTest, NewLogIsEmptyAtOffsetZero) {
+  EXPECT_EQ(log().start_offset(), 0);
+  EXPECT_EQ(log().end_offset(), 0);
+  EXPECT_EQ(log().size_bytes(), 0u);
+  EXPECT_TRUE(log().read(0, SIZE_MAX).chunks.empty());
+  EXPECT_FALSE(log().find_by_timestamp(0).has_value());
+  EXPECT_FALSE(log().max_timestamp_batch().has_value());
+}
+
+TEST_P(PartitionLogTest, AppendReturnsBaseOffsetAndAdvancesEnd) {
+  auto b0 = batch(0, 5);
+  auto r0 = log().append(std::span(&b0, 1));
+  ASSERT_TRUE(r0.ok());
+  EXPECT_EQ(r0.value(), 0);
+  EXPECT_EQ(log().end_offset(), 5);
+
+  auto b1 = batch(5, 1);
+  auto r1 = log().append(std::span(&b1, 1));
+  ASSERT_TRUE(r1.ok());
+  EXPECT_EQ(r1.value(), 5);
+  EXPECT_EQ(log().end_offset(), 6);
+  EXPECT_EQ(log().start_offset(), 0);
+}
+
+TEST_P(PartitionLogTest, AppendSeveralBatchesAtOnceReturnsFirstBaseOffset) {
+  append_shapes(log(), {{3}});
+  std::vector<batch_to_append> bs = {batch(3, 2), batch(5, 10), batch(15, 1)};
+  auto r = log().append(bs);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.value(), 3);
+  EXPECT_EQ(log().end_offset(), 16);
+  EXPECT_EQ(bases_of(log().read(0, SIZE_MAX)), (std::vector<int64_t>{0, 3, 5, 15}));
+}
+
+TEST_P(PartitionLogTest, SizeBytesIsTheSumOfStoredBatchSizes) {
+  append_shapes(log(), {{1, 0, 100}, {4, 0, 250}, {2, 0, 61}});
+  EXPECT_EQ(log().size_bytes(), 411u);
+}
+
+TEST_P(PartitionLogTest, AppendRejectsFirstBatchNotAtEndOffset) {
+  append_shapes(log(), {{10}});
+  const auto before = snap();
+  for (int64_t base : {0, 9, 11, 100}) {
+    auto b = batch(base, 1);
+    auto r = log().append(std::span(&b, 1));
+    ASSERT_FALSE(r.ok()) << "base " << base;
+    EXPECT_EQ(r.error(), errc::offset_mismatch);
+    EXPECT_EQ(snap(), before);
+  }
+}
+
+TEST_P(PartitionLogTest, AppendRejectsGapAndIsAllOrNothing) {
+  append_shapes(log(), {{10}});
+  const auto before = snap();
+
+  // A gap between the second and third batch: none of the three is stored.
+  std::vector<batch_to_append> gap = {batch(10, 5), batch(15, 5), batch(21, 5)};
+  auto r = log().append(gap);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error(), errc::offset_mismatch);
+  EXPECT_EQ(snap(), before);
+
+  // An overlap is rejected the same way.
+  std::vector<batch_to_append> overlap = {batch(10, 5), batch(14, 5)};
+  r = log().append(overlap);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error(), errc::offset_mismatch);
+  EXPECT_EQ(snap(), before);
+
+  // So is a batch whose last offset is below its base offset.
+  std::vector<batch_to_append> backwards = {batch(10, 5),
+                                            batch_to_append{15, 14, 0, blob(15, 100)}};
+  r = log().append(backwards);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error(), errc::offset_mismatch);
+  EXPECT_EQ(snap(), before);
+
+  // The log still accepts the right batches afterwards.
+  std::vector<batch_to_append> good = {batch(10, 5), batch(15, 5)};
+  r = log().append(good);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.value(), 10);
+  EXPECT_EQ(log().end_offset(), 20);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Read.
+
+TEST_P(PartitionLogTest, ReadReturnsWholeBatchesInOrderWithTheirBytes) {
+  const auto appended = append_shapes(log(), {{3, 0, 120}, {1, 0, 80}, {7, 0, 300}});
+  const auto r = log().read(0, SIZE_MAX);
+  ASSERT_EQ(r.chunks.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) EXPECT_TRUE(same_bytes(r.chunks[i], appended[i].bytes)) << i;
+  EXPECT_EQ(r.bytes, 500u);
+  EXPECT_EQ(r.bytes, sum_sizes(r));
+}
+
+TEST_P(PartitionLogTest, ReadFromMiddleOfBatchReturnsThatBatch) {
+  append_shapes(log(), {{10}, {10}, {10}});
+  EXPECT_EQ(bases_of(log().read(15, SIZE_MAX)), (std::vector<int64_t>{10, 20}));
+  EXPECT_EQ(bases_of(log().read(19, SIZE_MAX)), (std::vector<int64_t>{10, 20}));
+  EXPECT_EQ(bases_of(log().read(20, SIZE_MAX)), (std::vector<int64_t>{20}));
+  EXPECT_EQ(bases_of(log().read(29, SIZE_MAX)), (std::vector<int64_t>{20}));
+}
+
+TEST_P(PartitionLogTest, ReadAlwaysReturnsFirstBatchEvenIfLargerThanMax) {
+  append_shapes(log(), {{1, 0, 1000}, {1, 0, 10}});
+  for (size_t max : {size_t{0}, size_t{1}, size_t{999}}) {
+    const auto r = log().read(0, max);
+    EXPECT_EQ(bases_of(r), (std::vector<int64_t>{0})) << "max " << max;
+    EXPECT_EQ(r.bytes, 1000u);
+  }
+}
+
+TEST_P(PartitionLogTest, ReadStopsBeforeExceedingMax) {
+  append_shapes(log(), {{1, 0, 100}, {1, 0, 100}, {1, 0, 100}, {1, 0, 100}});
+  EXPECT_EQ(bases_of(log().read(0, 299)), (std::vector<int64_t>{0, 1}));
+  EXPECT_EQ(log().read(0, 299).bytes, 200u);
+  EXPECT_EQ(bases_of(log().read(1, 250)), (std::vector<int64_t>{1, 2}));
+}
+
+TEST_P(PartitionLogTest, ReadIncludesBatchThatExactlyFillsMax) {
+  append_shapes(log(), {{1, 0, 100}, {1, 0, 100}, {1, 0, 100}});
+  EXPECT_EQ(bases_of(log().read(0, 200)), (std::vector<int64_t>{0, 1}));
+  EXPECT_EQ(bases_of(log().read(0, 300)), (std::vector<int64_t>{0, 1, 2}));
+}
+
+TEST_P(PartitionLogTest, ReadDoesNotSkipASmallBatchAfterOneThatDoesNotFit) {
+  // Reads are a prefix of the log: a later batch that would fit is not returned after one that
+  // does not.
+  append_shapes(log(), {{1, 0, 100}, {1, 0, 500}, {1, 0, 10}});
+  EXPECT_EQ(bases_of(log().read(0, 200)), (std::vector<int64_t>{0}));
+}
+
+TEST_P(PartitionLogTest, ReadOutsideRangeIsEmpty) {
+  append_shapes(log(), {{10}, {10}});
+  for (int64_t from : {int64_t{20}, int64_t{21}, int64_t{1} << 40, int64_t{-1}}) {
+    const auto r = log().read(from, SIZE_MAX);
+    EXPECT_TRUE(r.chunks.empty()) << "from " << from;
+    EXPECT_EQ(r.bytes, 0u);
+  }
+  // Below the log start offset, even inside a kept straddling batch.
+  ASSERT_TRUE(log().truncate_before(15).ok());
+  EXPECT_TRUE(log().read(14, SIZE_MAX).chunks.empty());
+  EXPECT_TRUE(log().read(0, SIZE_MAX).chunks.empty());
+  EXPECT_EQ(bases_of(log().read(15, SIZE_MAX)), (std::vector<int64_t>{10}));
+}
+
+TEST_P(PartitionLogTest, ReadReturnsSameBytesWithoutCopy) {
+  if (!GetParam().zero_copy) GTEST_SKIP() << GetParam().name << " does not declare zero-copy";
+  const auto appended = append_shapes(log(), {{5, 0, 4096}, {5, 0, 4096}});
+  const auto r = log().read(0, SIZE_MAX);
+  ASSERT_EQ(r.chunks.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(r.chunks[i].data, appended[i].bytes.data) << i;
+    EXPECT_EQ(r.chunks[i].size, appended[i].bytes.size) << i;
+    EXPECT_EQ(r.chunks[i].owner.get(), appended[i].bytes.owner.get()) << i;
+  }
+}
+
+TEST_P(PartitionLogTest, AppendedSliceOfALargerBufferIsStoredAsThatSlice) {
+  // The broker appends batches that are slices of a request frame.
+  std::vector<uint8_t> frame(1000);
+  for (size_t i = 0; i < frame.size(); ++i) frame[i] = static_cast<uint8_t>(i * 13);
+  const auto whole = shared_chunk::adopt(std::move(frame));
+  std::vector<batch_to_append> bs = {{0, 0, 0, whole.slice(100, 200)},
+                                     {1, 3, 0, whole.slice(300, 500)}};
+  ASSERT_TRUE(log().append(bs).ok());
+  EXPECT_EQ(log().size_bytes(), 700u);
+  const auto r = log().read(0, SIZE_MAX);
+  ASSERT_EQ(r.chunks.size(), 2u);
+  EXPECT_TRUE(same_bytes(r.chunks[0], bs[0].bytes));
+  EXPECT_TRUE(same_bytes(r.chunks[1], bs[1].bytes));
+}
+
+TEST_P(PartitionLogTest, ReadChunksStayValidAfterTruncationAndLogDestruction) {
+  const auto appended = append_shapes(log(), {{1, 0, 500}, {1, 0, 500}});
+  const auto r = log().read(0, SIZE_MAX);
+  ASSERT_TRUE(log().truncate_before(2).ok());
+  log_.reset();
+  ASSERT_EQ(r.chunks.size(), 2u);
+  EXPECT_TRUE(same_bytes(r.chunks[0], appended[0].bytes));
+  EXPECT_TRUE(same_bytes(r.chunks[1], appended[1].bytes));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Truncation.
+
+TEST_P(PartitionLogTest, TruncateBeforeDropsWholeBatchesAndKeepsStraddling) {
+  append_shapes(log(), {{10, 0, 100}, {10, 0, 200}, {10, 0, 300}});
+  ASSERT_TRUE(log().truncate_before(15).ok());
+  EXPECT_EQ(log().start_offset(), 15);
+  EXPECT_EQ(log().end_offset(), 30);
+  EXPECT_EQ(log().size_bytes(), 500u);  // [0, 9] dropped; [10, 19] straddles 15 and stays
+  EXPECT_EQ(bases_of(log().read(15, SIZE_MAX)), (std::vector<int64_t>{10, 20}));
+}
+
+TEST_P(PartitionLogTest, TruncateAtBatchBoundaryDropsEverythingBefore) {
+  append_shapes(log(), {{10, 0, 100}, {10, 0, 200}, {10, 0, 300}});
+  ASSERT_TRUE(log().truncate_before(20).ok());
+  EXPECT_EQ(log().start_offset(), 20);
+  EXPECT_EQ(log().size_bytes(), 300u);
+  EXPECT_EQ(bases_of(log().read(20, SIZE_MAX)), (std::vector<int64_t>{20}));
+}
+
+TEST_P(PartitionLogTest, TruncateAtOrBelowStartIsNoop) {
+  append_shapes(log(), {{10}, {10}});
+  ASSERT_TRUE(log().truncate_before(5).ok());
+  const auto before = snap();
+  for (int64_t off : {5, 4, 0, -1}) {
+    ASSERT_TRUE(log().truncate_before(off).ok());
+    EXPECT_EQ(snap(), before) << "offset " << off;
+  }
+}
+
+TEST_P(PartitionLogTest, TruncateBeyondEndClamps) {
+  append_shapes(log(), {{10}, {10}});
+  ASSERT_TRUE(log().truncate_before(1000).ok());
+  EXPECT_EQ(log().start_offset(), 20);
+  EXPECT_EQ(log().end_offset(), 20);
+  EXPECT_EQ(log().size_bytes(), 0u);
+  EXPECT_TRUE(log().read(19, SIZE_MAX).chunks.empty());
+  EXPECT_TRUE(log().read(20, SIZE_MAX).chunks.empty());
+  EXPECT_FALSE(log().find_by_timestamp(-1).has_value());
+  EXPECT_FALSE(log().max_timestamp_batch().has_value());
+}
+
+TEST_P(PartitionLogTest, TruncateEmptyLogClampsToZero) {
+  ASSERT_TRUE(log().truncate_before(7).ok());
+  EXPECT_EQ(log().start_offset(), 0);
+  EXPECT_EQ(log().end_offset(), 0);
+}
+
+TEST_P(PartitionLogTest, AppendAfterTruncateContinuesAtEndOffset) {
+  append_shapes(log(), {{10}});
+  ASSERT_TRUE(log().truncate_before(10).ok());
+  auto b = batch(10, 3);
+  auto r = log().append(std::span(&b, 1));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.value(), 10);
+  EXPECT_EQ(log().start_offset(), 10);
+  EXPECT_EQ(log().end_offset(), 13);
+  EXPECT_EQ(bases_of(log().read(10, SIZE_MAX)), (std::vector<int64_t>{10}));
+  // Truncating inside that batch keeps it.
+  ASSERT_TRUE(log().truncate_before(12).ok());
+  EXPECT_EQ(bases_of(log().read(12, SIZE_MAX)), (std::vector<int64_t>{10}));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timestamps.
+
+TEST_P(PartitionLogTest, FindByTimestampReturnsFirstBatchWithMaxTimestampAtOrAbove) {
+  // Timestamps need not increase along the log.
+  append_shapes(log(), {{2, 100}, {2, 300}, {2, 200}, {2, 400}});
+  const auto base_for = [&](int64_t ts) -> std::optional<int64_t> {
+    auto b = log().find_by_timestamp(ts);
+    if (!b) return std::nullopt;
+    return b->base_offset;
+  };
+  EXPECT_EQ(base_for(-1), 0);
+  EXPECT_EQ(base_for(100), 0);
+  EXPECT_EQ(base_for(101), 2);
+  EXPECT_EQ(base_for(200), 2);  // batch 4 has 200 but batch 2 (300) comes first
+  EXPECT_EQ(base_for(300), 2);
+  EXPECT_EQ(base_for(301), 6);
+  EXPECT_EQ(base_for(400), 6);
+  EXPECT_EQ(base_for(401), std::nullopt);
+}
+
+TEST_P(PartitionLogTest, FindByTimestampReturnsTheStoredBatch) {
+  const auto appended = append_shapes(log(), {{3, 50, 70}, {4, 60, 90}});
+  const auto b = log().find_by_timestamp(55);
+  ASSERT_TRUE(b.has_value());
+  EXPECT_EQ(b->base_offset, 3);
+  EXPECT_EQ(b->last_offset, 6);
+  EXPECT_EQ(b->max_timestamp, 60);
+  EXPECT_TRUE(same_bytes(b->bytes, appended[1].bytes));
+}
+
+TEST_P(PartitionLogTest, FindByTimestampIgnoresTruncatedBatches) {
+  append_shapes(log(), {{5, 1000}, {5, 10}, {5, 20}, {5, 15}});
+  EXPECT_EQ(log().find_by_timestamp(12)->base_offset, 0);
+  ASSERT_TRUE(log().truncate_before(5).ok());
+  EXPECT_EQ(log().find_by_timestamp(12)->base_offset, 10);
+  EXPECT_EQ(log().find_by_timestamp(5)->base_offset, 5);
+  EXPECT_FALSE(log().find_by_timestamp(21).has_value());
+  // A straddling batch is still found.
+  ASSERT_TRUE(log().truncate_before(12).ok());
+  EXPECT_EQ(log().find_by_timestamp(5)->base_offset, 10);
+  EXPECT_EQ(log().find_by_timestamp(16)->base_offset, 10);
+}
+
+TEST_P(PartitionLogTest, MaxTimestampBatchIsTheLargestAndEarliestOnTies) {
+  append_shapes(log(), {{1, 10}, {1, 30}, {1, 20}, {1, 30}, {1, 5}});
+  const auto b = log().max_timestamp_batch();
+  ASSERT_TRUE(b.has_value());
+  EXPECT_EQ(b->base_offset, 1);
+  EXPECT_EQ(b->max_timestamp, 30);
+}
+
+TEST_P(PartitionLogTest, MaxTimestampBatchFollowsAppends) {
+  append_shapes(log(), {{1, 10}});
+  EXPECT_EQ(log().max_timestamp_batch()->base_offset, 0);
+  append_shapes(log(), {{1, 10}});
+  EXPECT_EQ(log().max_timestamp_batch()->base_offset, 0);
+  append_shapes(log(), {{1, 11}});
+  EXPECT_EQ(log().max_timestamp_batch()->base_offset, 2);
+}
+
+TEST_P(PartitionLogTest, MaxTimestampBatchAfterTruncationDropsIt) {
+  append_shapes(log(), {{1, 500}, {1, 100}, {1, 300}, {1, 300}, {1, 200}});
+  EXPECT_EQ(log().max_timestamp_batch()->base_offset, 0);
+  ASSERT_TRUE(log().truncate_before(1).ok());
+  EXPECT_EQ(log().max_timestamp_batch()->base_offset, 2);  // earliest of the two 300s
+  ASSERT_TRUE(log().truncate_before(3).ok());
+  EXPECT_EQ(log().max_timestamp_batch()->base_offset, 3);
+  ASSERT_TRUE(log().truncate_before(4).ok());
+  EXPECT_EQ(log().max_timestamp_batch()->base_offset, 4);
+  EXPECT_EQ(log().max_timestamp_batch()->max_timestamp, 200);
+  ASSERT_TRUE(log().truncate_before(5).ok());
+  EXPECT_FALSE(log().max_timestamp_batch().has_value());
+}
+
+TEST_P(PartitionLogTest, MaxTimestampBatchSurvivesTruncationThatKeepsIt) {
+  append_shapes(log(), {{1, 100}, {1, 50}, {1, 900}, {1, 800}});
+  ASSERT_TRUE(log().truncate_before(2).ok());
+  EXPECT_EQ(log().max_timestamp_batch()->base_offset, 2);
+  EXPECT_EQ(log().find_by_timestamp(60)->base_offset, 2);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Engine: several logs.
+
+TEST_P(PartitionLogTest, LogsOfDifferentPartitionsAreIndependent) {
+  auto p1 = open(kTopic, 1);
+  auto other = open(kOtherTopic, 0);
+  ASSERT_NE(p1, nullptr);
+  ASSERT_NE(other, nullptr);
+  append_shapes(log(), {{10, 0, 100}});
+  append_shapes(*p1, {{3, 0, 50}, {3, 0, 50}});
+  EXPECT_EQ(log().end_offset(), 10);
+  EXPECT_EQ(p1->end_offset(), 6);
+  EXPECT_EQ(other->end_offset(), 0);
+  EXPECT_EQ(p1->size_bytes(), 100u);
+  ASSERT_TRUE(p1->truncate_before(6).ok());
+  EXPECT_EQ(log().start_offset(), 0);
+  EXPECT_EQ(log().size_bytes(), 100u);
+}
+
+TEST_P(PartitionLogTest, DroppedLogReopensEmpty) {
+  append_shapes(log(), {{10}});
+  log_.reset();
+  ASSERT_TRUE(engine_->drop_log(kTopic, 0).ok());
+  log_ = open(kTopic, 0);
+  ASSERT_NE(log_, nullptr);
+  EXPECT_EQ(log().start_offset(), 0);
+  EXPECT_EQ(log().end_offset(), 0);
+  EXPECT_EQ(log().size_bytes(), 0u);
+}
+
+TEST_P(PartitionLogTest, ReopenedLogKeepsItsBatches) {
+  if (!GetParam().persistent) GTEST_SKIP() << GetParam().name << " is not persistent";
+  const auto appended = append_shapes(log(), {{10, 7, 100}, {5, 9, 200}});
+  ASSERT_TRUE(log().truncate_before(3).ok());
+  log_.reset();
+  log_ = open(kTopic, 0);
+  ASSERT_NE(log_, nullptr);
+  EXPECT_EQ(log().start_offset(), 3);
+  EXPECT_EQ(log().end_offset(), 15);
+  const auto r = log().read(3, SIZE_MAX);
+  ASSERT_EQ(r.chunks.size(), 2u);
+  EXPECT_TRUE(same_bytes(r.chunks[0], appended[0].bytes));
+  EXPECT_TRUE(same_bytes(r.chunks[1], appended[1].bytes));
+  EXPECT_EQ(log().max_timestamp_batch()->base_offset, 10);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Many batches against a naive model.
+
+// The obvious, linear implementation of the contract.
+class naive_log {
+ public:
+  void append(const batch_to_append& b) {
+    batches_.push_back(b);
+    end_ = b.last_offset + 1;
+  }
+  void truncate_before(int64_t offset) {
+    if (offset <= start_) return;
+    start_ = std::min(offset, end_);
+  }
+  std::vector<int64_t> read(int64_t from, size_t max_bytes) const {
+    std::vector<int64_t> out;
+    if (from < start_ || from >= end_) return out;
+    size_t total = 0;
+    for (const auto& b : batches_) {
+      if (b.last_offset < from) continue;
+      if (!out.empty() && total + b.bytes.size > max_bytes) break;
+      out.push_back(b.base_offset);
+      total += b.bytes.size;
+    }
+    return out;
+  }
+  std::optional<int64_t> find_by_timestamp(int64_t ts) const {
+    for (const auto& b : batches_) {
+      if (b.last_offset >= start_ && b.max_timestamp >= ts) return b.base_offset;
+    }
+    return std::nullopt;
+  }
+  std::optional<int64_t> max_timestamp_batch() const {
+    const batch_to_append* best = nullptr;
+    for (const auto& b : batches_) {
+      if (b.last_offset >= start_ && (!best || b.max_timestamp > best->max_timestamp)) best = &b;
+    }
+    if (!best) return std::nullopt;
+    return best->base_offset;
+  }
+  size_t size_bytes() const {
+    size_t n = 0;
+    for (const auto& b : batches_) n += b.last_offset >= start_ ? b.bytes.size : 0;
+    return n;
+  }
+  int64_t start() const { return start_; }
+  int64_t end() const { return end_; }
+
+ private:
+  std::vector<batch_to_append> batches_;
+  int64_t start_ = 0;
+  int64_t end_ = 0;
+};
+
+std::optional<int64_t> base_of(const std::optional<stored_batch>& b) {
+  if (!b) return std::nullopt;
+  return b->base_offset;
+}
+
+TEST_P(PartitionLogTest, ManyBatchesMatchNaiveModel) {
+  constexpr uint64_t kSeed = 20240611;
+  SCOPED_TRACE(testing::Message() << "seed " << kSeed);
+  std::mt19937_64 rng(kSeed);
+  const auto uniform = [&](int64_t lo, int64_t hi) {
+    return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
+  };
+  naive_log model;
+  int64_t clock = 1'000'000;
+
+  const auto append_some = [&](int n) {
+    std::vector<batch_to_append> bs;
+    for (int i = 0; i < n; ++i) {
+      const int64_t base = bs.empty() ? model.end() : bs.back().last_offset + 1;
+      clock += uniform(-50, 100);  // mostly increasing, sometimes going back
+      const int64_t ts = uniform(0, 20) == 0 ? clock - uniform(0, 5000) : clock;
+      bs.push_back(batch(base, uniform(1, 50), ts, static_cast<size_t>(uniform(8, 2000))));
+    }
+    // Several batches per append() call, as a produce request would.
+    for (size_t i = 0; i < bs.size();) {
+      const size_t k = std::min<size_t>(bs.size() - i, static_cast<size_t>(uniform(1, 8)));
+      auto r = log().append(std::span<const batch_to_append>(bs.data() + i, k));
+      ASSERT_TRUE(r.ok()) << to_string(r.error());
+      ASSERT_EQ(r.value(), bs[i].base_offset);
+      for (size_t j = i; j < i + k; ++j) model.append(bs[j]);
+      i += k;
+    }
+  };
+
+  const auto check = [&](int reads) {
+    ASSERT_EQ(log().start_offset(), model.start());
+    ASSERT_EQ(log().end_offset(), model.end());
+    ASSERT_EQ(log().size_bytes(), model.size_bytes());
+    ASSERT_EQ(base_of(log().max_timestamp_batch()), model.max_timestamp_batch());
+    for (int i = 0; i < reads; ++i) {
+      const int64_t from = uniform(model.start() - 5, model.end() + 5);
+      const auto max = static_cast<size_t>(uniform(0, 64 * 1024));
+      const auto r = log().read(from, max);
+      ASSERT_EQ(bases_of(r), model.read(from, max)) << "from " << from << " max " << max;
+      ASSERT_EQ(r.bytes, sum_sizes(r));
+      const int64_t ts = uniform(clock - 2'000'000, clock + 200);
+      ASSERT_EQ(base_of(log().find_by_timestamp(ts)), model.find_by_timestamp(ts)) << "ts " << ts;
+    }
+  };
+
+  append_some(10'000);
+  check(2000);
+  // Retention and new appends interleaved.
+  for (int round = 0; round < 20; ++round) {
+    const int64_t span = model.end() - model.start();
+    const int64_t to = model.start() + uniform(-5, span / 10 + 1);
+    ASSERT_TRUE(log().truncate_before(to).ok());
+    model.truncate_before(to);
+    append_some(static_cast<int>(uniform(0, 300)));
+    check(100);
+  }
+  ASSERT_TRUE(log().truncate_before(model.end() + 10).ok());
+  model.truncate_before(model.end() + 10);
+  check(50);
+}
+
+TEST_P(PartitionLogTest, UnorderedTimestampsMatchNaiveModelAcrossTruncations) {
+  // Timestamps in no particular order (including decreasing runs), truncated a little at a time:
+  // the max-timestamp batch and timestamp lookups must follow every truncation.
+  constexpr uint64_t kSeed = 77;
+  SCOPED_TRACE(testing::Message() << "seed " << kSeed);
+  std::mt19937_64 rng(kSeed);
+  const auto uniform = [&](int64_t lo, int64_t hi) {
+    return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
+  };
+  naive_log model;
+  for (int i = 0; i < 400; ++i) {
+    // First half decreasing, second half random.
+    const int64_t ts = i < 200 ? 10'000 - i * 10 : uniform(-1, 10'000);
+    auto b = batch(model.end(), uniform(1, 4), ts, 32);
+    ASSERT_TRUE(log().append(std::span(&b, 1)).ok());
+    model.append(b);
+  }
+  while (model.start() < model.end()) {
+    ASSERT_EQ(base_of(log().max_timestamp_batch()), model.max_timestamp_batch());
+    for (int i = 0; i < 10; ++i) {
+      const int64_t ts = uniform(-2, 10'001);
+      ASSERT_EQ(base_of(log().find_by_timestamp(ts)), model.find_by_timestamp(ts)) << "ts " << ts;
+    }
+    const int64_t to = model.start() + uniform(1, 3);
+    ASSERT_TRUE(log().truncate_before(to).ok());
+    model.truncate_before(to);
+    ASSERT_EQ(log().start_offset(), model.start());
+  }
+  EXPECT_FALSE(log().max_timestamp_batch().has_value());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Backends. Add one line per backend.
+
+const backend kBackends[] = {
+    {"memory", [](const std::string&) { return std::make_unique<memory_engine>(); },
+     /*zero_copy=*/true, /*persistent=*/false},
+};
+
+INSTANTIATE_TEST_SUITE_P(Backends, PartitionLogTest, testing::ValuesIn(kBackends),
+                         [](const testing::TestParamInfo<backend>& info) {
+                           return info.param.name;
+                         });
+
+}  // namespace
+}  // namespace mk::storage
