@@ -22,7 +22,9 @@ struct broker_config {
   size_t max_request_size = 100 * 1024 * 1024;  // socket.request.max.bytes
   int32_t message_max_bytes = 1048588;          // message.max.bytes (topic default max.message.bytes)
   int32_t fetch_max_bytes = 57671680;           // fetch.max.bytes cap on a Fetch response
-  size_t max_in_flight_per_connection = 1024;   // parsed requests awaiting their response
+  // When set, every request frame (header + body, without the size prefix) is written to
+  // <dir>/<api>_request_v<version>_<client_id>.bin (last one wins); used to capture golden frames.
+  std::string record_requests_dir;
 };
 
 }  // namespace mk

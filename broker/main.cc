@@ -32,6 +32,8 @@ int main(int argc, char** argv) {
                "Reject replication factors above the broker count (INVALID_REPLICATION_FACTOR) like Kafka");
   app.add_option("--max-request-size", cfg.max_request_size, "Largest request frame in bytes (socket.request.max.bytes)")
       ->capture_default_str();
+  app.add_option("--record-requests", cfg.record_requests_dir,
+                 "Debugging: write each request frame to DIR/<api>_request_v<N>_<client>.bin");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error, critical or off")
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));

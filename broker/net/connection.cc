@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cctype>
+#include <fstream>
+
 #include "broker/server.h"
 #include "protocol/framing.h"
 #include "protocol/generated/api_keys.h"
@@ -17,6 +20,20 @@ std::string api_name(int16_t key) {
   return a ? a->name : "unknown";
 }
 }  // namespace
+
+void connection::record(const proto::request_header& h, const std::vector<uint8_t>& frame) {
+  std::string client;
+  for (char c : h.client_id) client.push_back(std::isalnum(static_cast<unsigned char>(c)) || c == '-' ? c : '_');
+  std::string name = api_name(h.api_key);
+  std::string snake;
+  for (size_t i = 0; i < name.size(); ++i) {
+    if (std::isupper(static_cast<unsigned char>(name[i])) && i > 0) snake.push_back('_');
+    snake.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(name[i]))));
+  }
+  std::string path = srv_.config().record_requests_dir + "/" + snake + "_request_v" + std::to_string(h.api_version) + "_" +
+                     (client.empty() ? "anonymous" : client) + ".bin";
+  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(frame.data()), static_cast<std::streamsize>(frame.size()));
+}
 
 connection::connection(server& srv, asio::ip::tcp::socket socket, int32_t node_id)
     : srv_(srv), socket_(std::move(socket)), node_id_(node_id), drained_(socket_.get_executor()) {
@@ -96,6 +113,7 @@ asio::awaitable<void> connection::read_loop() {
         break;
       }
 
+      if (!srv_.config().record_requests_dir.empty()) record(h, *frame);
       request_context ctx{srv_, h, node_id_, peer_};
       reply rep = co_await e->fn(ctx, r);
       if (closed_) break;

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "minikafka_common/shared_chunk.h"
+#include "protocol/framing.h"
 
 namespace mk {
 
@@ -38,6 +39,7 @@ class connection : public std::enable_shared_from_this<connection> {
   asio::awaitable<void> read_loop();
   void send(std::vector<shared_chunk> frame);
   void write_more();
+  void record(const proto::request_header& h, const std::vector<uint8_t>& frame);
 
   server& srv_;
   asio::ip::tcp::socket socket_;

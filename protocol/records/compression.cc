@@ -77,10 +77,11 @@ bool gzip_compress(std::span<const uint8_t> in, std::vector<uint8_t>& out) {
   out.resize(start + bound);
   zs.next_in = const_cast<Bytef*>(in.data());
   zs.avail_in = static_cast<uInt>(in.size());
+  const uInt room = static_cast<uInt>(std::min<size_t>(bound, UINT_MAX));
   zs.next_out = out.data() + start;
-  zs.avail_out = static_cast<uInt>(std::min<size_t>(bound, UINT_MAX));
+  zs.avail_out = room;
   int rc = deflate(&zs, Z_FINISH);
-  size_t written = bound - zs.avail_out;
+  size_t written = room - zs.avail_out;
   deflateEnd(&zs);
   if (rc != Z_STREAM_END) {
     out.resize(start);

@@ -193,9 +193,10 @@ bool decode_records(const uint8_t* batch, size_t n, std::vector<uint8_t>& scratc
     end = p + scratch.size();
   }
   if (int64_t{h.record_count} > (end - p) / min_record_size) return false;
-  out.resize(static_cast<size_t>(h.record_count));
-  for (auto& r : out) {
-    if (!decode_one(p, end, h, r)) {
+  // Grow with the records actually decoded, not with the claimed count.
+  out.reserve(std::min<size_t>(static_cast<size_t>(h.record_count), 4096));
+  for (int32_t i = 0; i < h.record_count; ++i) {
+    if (!decode_one(p, end, h, out.emplace_back())) {
       out.clear();
       return false;
     }
