@@ -22,6 +22,11 @@ struct broker_config {
   size_t max_request_size = 100 * 1024 * 1024;  // socket.request.max.bytes
   int32_t message_max_bytes = 1048588;          // message.max.bytes (topic default max.message.bytes)
   int32_t fetch_max_bytes = 57671680;           // fetch.max.bytes cap on a Fetch response
+  // Consumer groups (Kafka defaults, except the initial delay: Kafka's 3 s is the most common
+  // cause of slow tests, so minikafka starts groups at once unless asked otherwise).
+  int32_t group_initial_rebalance_delay_ms = 0;
+  int32_t group_min_session_timeout_ms = 6000;
+  int32_t group_max_session_timeout_ms = 1800000;
   // When set, every request frame (header + body, without the size prefix) is written to
   // <dir>/<api>_request_v<version>_<client_id>.bin (last one wins); used to capture golden frames.
   std::string record_requests_dir;

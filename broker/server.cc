@@ -7,14 +7,43 @@
 
 namespace mk {
 
+namespace {
+int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+}  // namespace
+
 server::server(broker_config cfg, std::unique_ptr<storage::storage_engine> engine)
     : cfg_(std::move(cfg)), engine_(std::move(engine)), apis_(api_table::defaults()) {
   if (!engine_) engine_ = std::make_unique<storage::memory_engine>();
   cluster_ = std::make_unique<mk::cluster>(cfg_, *engine_);
+  groups::coordinator_config gc;
+  gc.initial_rebalance_delay_ms = cfg_.group_initial_rebalance_delay_ms;
+  gc.min_session_timeout_ms = cfg_.group_min_session_timeout_ms;
+  gc.max_session_timeout_ms = cfg_.group_max_session_timeout_ms;
+  groups_ = std::make_unique<groups::group_coordinator>(
+      gc, [] { return steady_ms(); }, [] { return proto::uuid::random().to_hex().substr(0, 8) + "-" + proto::uuid::random().to_hex().substr(0, 12); });
+  cluster_->on_topic_deleted([this](const std::string& topic) { groups_->topic_deleted(topic); });
+  group_timer_ = std::make_unique<asio::steady_timer>(io_);
+}
+
+void server::groups_changed() {
+  auto next = groups_->next_deadline();
+  if (!next) return;
+  if (group_timer_at_ != 0 && group_timer_at_ <= *next) return;  // an earlier wake-up is already set
+  group_timer_at_ = *next;
+  group_timer_->expires_at(asio::steady_timer::time_point(std::chrono::milliseconds(*next)));
+  group_timer_->async_wait([this](boost::system::error_code ec) {
+    if (ec == asio::error::operation_aborted) return;
+    group_timer_at_ = 0;
+    groups_->tick();
+    groups_changed();
+  });
 }
 
 server::~server() {
   stop();
+  group_timer_.reset();
   // Destroy pending handlers (parked coroutines hold connections) while the state they refer to
   // is still alive.
   acceptor_.reset();

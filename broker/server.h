@@ -19,6 +19,7 @@
 #include "broker/api_table.h"
 #include "broker/cluster.h"
 #include "broker/config.h"
+#include "broker/groups/group_coordinator.h"
 #include "storage/partition_log.h"
 
 namespace mk {
@@ -55,6 +56,9 @@ class server {
   // Runs on: state thread.
   asio::io_context& io() { return io_; }
   mk::cluster& cluster() { return *cluster_; }
+  groups::group_coordinator& groups() { return *groups_; }
+  // Call after every coordinator call: re-arms the one timer that drives its tick().
+  void groups_changed();
   const broker_config& config() const { return cfg_; }
   const api_table& apis() const { return apis_; }
   api_table& apis() { return apis_; }
@@ -71,9 +75,12 @@ class server {
   std::unique_ptr<storage::storage_engine> engine_;
   std::unique_ptr<mk::cluster> cluster_;
   api_table apis_;
+  std::unique_ptr<groups::group_coordinator> groups_;
   std::set<connection*> connections_;  // before io_: connections unregister while io_ dies
   asio::io_context io_{1};
   std::unique_ptr<asio::ip::tcp::acceptor> acceptor_;
+  std::unique_ptr<asio::steady_timer> group_timer_;
+  int64_t group_timer_at_ = 0;
   uint16_t bound_port_ = 0;
   std::thread thread_;
   bool running_ = false;

@@ -17,8 +17,8 @@
 //  * Fetch sessions (v7+) are not created: session_id 0 tells clients to keep sending full
 //    requests, which Kafka allows.
 // Version notes: v3+ max_bytes; v4+ isolation level and aborted transactions (empty for
-// read_committed, null otherwise); v5+ log start offset; v10+ may carry zstd (older versions get
-// UNSUPPORTED_COMPRESSION_TYPE for zstd batches); v13+ topic ids instead of names.
+// read_committed, null otherwise); v5+ log start offset; below v10, topics whose compression.type
+// is zstd answer UNSUPPORTED_COMPRESSION_TYPE (as Kafka; batches are not inspected); v13+ topic ids instead of names.
 #include <spdlog/spdlog.h>
 
 
@@ -54,19 +54,6 @@ class timer_waiter final : public append_waiter {
   std::vector<std::weak_ptr<partition_state>> watched_;
   bool woken_ = false;
 };
-
-bool has_zstd(const std::vector<shared_chunk>& chunks) {
-  for (const auto& c : chunks) {
-    size_t pos = 0;
-    while (pos + records::batch_header_size <= c.size) {
-      auto h = records::read_batch_header(c.data + pos);
-      if (h.compression() == records::codec::zstd) return true;
-      if (h.batch_length < records::min_batch_length) break;
-      pos += h.size_bytes();
-    }
-  }
-  return false;
-}
 
 struct build_result {
   proto::fetch_response resp;
@@ -130,6 +117,13 @@ build_result build(request_context& ctx, const proto::fetch_request& req) {
         out.any_error = true;
         continue;
       }
+      // As Kafka does, judge by the topic's compression.type, not by the stored batches: zstd
+      // batches produced to a "producer"-compressed topic reach old fetchers that can read them.
+      if (v < 10 && t->configs.get("compression.type") == "zstd") {
+        pr.error_code = code(error_code::unsupported_compression_type);
+        out.any_error = true;
+        continue;
+      }
       out.partitions.push_back(pp);
       if (fp.fetch_offset == log.end_offset() || fp.partition_max_bytes <= 0) continue;
       if (!first_data && remaining <= 0) continue;
@@ -137,11 +131,6 @@ build_result build(request_context& ctx, const proto::fetch_request& req) {
       auto rd = log.read(fp.fetch_offset, limit);
       if (rd.chunks.empty()) continue;
       if (!first_data && rd.bytes > limit) continue;  // only the very first batch may exceed limits
-      if (v < 10 && has_zstd(rd.chunks)) {
-        pr.error_code = code(error_code::unsupported_compression_type);
-        out.any_error = true;
-        continue;
-      }
       first_data = false;
       remaining -= static_cast<int64_t>(rd.bytes);
       out.bytes += rd.bytes;

@@ -46,9 +46,14 @@ asio::awaitable<reply> async(request_context& ctx, proto::reader& r) {
   co_return out;
 }
 
-template <typename Req, typename Resp, auto Fn>
-constexpr api_entry entry(int16_t min_version = Req::min_version, int16_t max_version = Req::max_version) {
-  return api_entry{Req::api_key, Req::name, min_version, max_version, Fn};
+// Table entries serving every version of Req (Kafka 3.9's validVersions).
+template <typename Req, typename Resp, Resp (*Fn)(request_context&, Req&)>
+constexpr api_entry sync_entry() {
+  return api_entry{Req::api_key, Req::name, Req::min_version, Req::max_version, &sync<Req, Resp, Fn>};
+}
+template <typename Req, typename Resp, asio::awaitable<Resp> (*Fn)(request_context&, Req&)>
+constexpr api_entry async_entry() {
+  return api_entry{Req::api_key, Req::name, Req::min_version, Req::max_version, &async<Req, Resp, Fn>};
 }
 
 // Handlers with special needs take the raw reader.
@@ -63,5 +68,17 @@ proto::delete_topics_response delete_topics(request_context& ctx, proto::delete_
 proto::create_partitions_response create_partitions(request_context& ctx, proto::create_partitions_request& req);
 proto::describe_configs_response describe_configs(request_context& ctx, proto::describe_configs_request& req);
 proto::find_coordinator_response find_coordinator(request_context& ctx, proto::find_coordinator_request& req);
+
+// Consumer groups (handlers/groups.cc).
+asio::awaitable<proto::join_group_response> join_group(request_context& ctx, proto::join_group_request& req);
+asio::awaitable<proto::sync_group_response> sync_group(request_context& ctx, proto::sync_group_request& req);
+proto::heartbeat_response heartbeat(request_context& ctx, proto::heartbeat_request& req);
+proto::leave_group_response leave_group(request_context& ctx, proto::leave_group_request& req);
+proto::offset_commit_response offset_commit(request_context& ctx, proto::offset_commit_request& req);
+proto::offset_fetch_response offset_fetch(request_context& ctx, proto::offset_fetch_request& req);
+proto::list_groups_response list_groups(request_context& ctx, proto::list_groups_request& req);
+proto::describe_groups_response describe_groups(request_context& ctx, proto::describe_groups_request& req);
+proto::delete_groups_response delete_groups(request_context& ctx, proto::delete_groups_request& req);
+proto::offset_delete_response offset_delete(request_context& ctx, proto::offset_delete_request& req);
 
 }  // namespace mk::handlers
