@@ -2,6 +2,7 @@
 // the broker's state thread and awaited.
 #include "minikafka/broker.h"
 
+#include "broker/groups/lag.h"
 #include "broker/server.h"
 
 namespace minikafka {
@@ -21,6 +22,9 @@ mk::broker_config to_config(const broker_options& o) {
   c.auto_create_topics = o.auto_create_topics;
   c.strict_replication_factor = o.strict_replication_factor;
   c.max_request_size = o.max_request_size;
+  c.group_initial_rebalance_delay_ms = o.group_initial_rebalance_delay_ms;
+  c.group_min_session_timeout_ms = o.group_min_session_timeout_ms;
+  c.group_max_session_timeout_ms = o.group_max_session_timeout_ms;
   return c;
 }
 
@@ -74,6 +78,16 @@ int64_t broker::end_offset(const std::string& topic, int32_t partition) const {
   });
   if (off < 0) throw error(3, "UNKNOWN_TOPIC_OR_PARTITION: " + topic + "-" + std::to_string(partition));
   return off;
+}
+
+std::vector<partition_lag> broker::group_lag(const std::string& group_id) const {
+  auto& srv = *impl_->srv;
+  return srv.call([&] {
+    std::vector<partition_lag> out;
+    for (const auto& l : mk::groups::compute_lag(srv.cluster(), srv.groups(), group_id))
+      out.push_back(partition_lag{l.topic, l.partition, l.committed, l.end_offset, l.lag});
+    return out;
+  });
 }
 
 }  // namespace minikafka

@@ -32,6 +32,18 @@ int main(int argc, char** argv) {
                "Reject replication factors above the broker count (INVALID_REPLICATION_FACTOR) like Kafka");
   app.add_option("--max-request-size", cfg.max_request_size, "Largest request frame in bytes (socket.request.max.bytes)")
       ->capture_default_str();
+  app.add_option("--group-initial-rebalance-delay-ms", cfg.group_initial_rebalance_delay_ms,
+                 "Wait this long for more members when a group forms (Kafka's default is 3000)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--group-min-session-timeout-ms", cfg.group_min_session_timeout_ms,
+                 "Smallest session timeout a consumer may ask for")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--group-max-session-timeout-ms", cfg.group_max_session_timeout_ms,
+                 "Largest session timeout a consumer may ask for")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   app.add_option("--record-requests", cfg.record_requests_dir,
                  "Debugging: write each request frame to DIR/<api>_request_v<N>_<client>.bin");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error, critical or off")

@@ -31,6 +31,18 @@ struct broker_options {
   bool auto_create_topics = true;
   bool strict_replication_factor = false;  // reject replication factor > broker count like Kafka
   size_t max_request_size = 100 * 1024 * 1024;
+  int32_t group_initial_rebalance_delay_ms = 0;  // Kafka: 3000
+  int32_t group_min_session_timeout_ms = 6000;
+  int32_t group_max_session_timeout_ms = 1800000;
+};
+
+// Consumer lag of one partition for a group: end offset minus committed offset.
+struct partition_lag {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t committed = -1;   // -1: nothing committed
+  int64_t end_offset = 0;   // high watermark
+  int64_t lag = 0;          // end_offset - committed, or end_offset - log start when nothing is committed
 };
 
 // Thrown by broker operations that fail (the message carries Kafka's error name and text).
@@ -68,6 +80,8 @@ class broker {
   std::vector<std::string> topics() const;
   // Offset of the next record of topic/partition (the high watermark); throws when missing.
   int64_t end_offset(const std::string& topic, int32_t partition) const;
+  // Per-partition lag of a consumer group over every partition it committed to.
+  std::vector<partition_lag> group_lag(const std::string& group_id) const;
 
  private:
   struct impl;
