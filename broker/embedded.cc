@@ -2,6 +2,8 @@
 // the broker's state thread and awaited.
 #include "minikafka/broker.h"
 
+#include <spdlog/spdlog.h>
+
 #include "broker/groups/lag.h"
 #include "broker/server.h"
 
@@ -32,6 +34,8 @@ void throw_if(const mk::topic_error& e) {
   if (e) throw error(mk::proto::code(e.code), std::string(mk::proto::error_name(e.code)) + ": " + e.message);
 }
 }  // namespace
+
+void set_log_level(const std::string& level) { spdlog::set_level(spdlog::level::from_str(level)); }
 
 broker::broker(broker_options options) : impl_(std::make_unique<impl>()) {
   impl_->srv = std::make_unique<mk::server>(to_config(options));

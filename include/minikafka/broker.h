@@ -55,6 +55,10 @@ class error : public std::runtime_error {
   int16_t code_;
 };
 
+// Sets the level of minikafka's log output (stderr) for the whole process: "trace", "debug",
+// "info" (default), "warn", "error", "critical" or "off".
+void set_log_level(const std::string& level);
+
 class broker {
  public:
   explicit broker(broker_options options = {});

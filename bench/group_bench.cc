@@ -1,0 +1,131 @@
+// Consumer-group latency, minikafka next to librdkafka's mock cluster (the anchor):
+//  * subscribe_to_first_message: a new consumer in a new group subscribes to a topic holding one
+//    message; time until that message is consumed (FindCoordinator, Join, Sync, OffsetFetch,
+//    ListOffsets, Fetch).
+//  * two_member_rebalance: with one member consuming, a second member joins; time until both
+//    hold an assignment again.
+// Each iteration is one full scenario timed by hand (UseManualTime). Compare the two rows of a
+// benchmark as a ratio; absolute numbers depend on the machine.
+#include <benchmark/benchmark.h>
+#include <librdkafka/rdkafkacpp.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "bench/targets.h"
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+std::unique_ptr<RdKafka::Conf> consumer_conf(const std::string& bootstrap, const std::string& group) {
+  std::unique_ptr<RdKafka::Conf> c(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  std::string err;
+  c->set("bootstrap.servers", bootstrap, err);
+  c->set("group.id", group, err);
+  c->set("auto.offset.reset", "earliest", err);
+  c->set("enable.auto.commit", "false", err);
+  c->set("session.timeout.ms", "6000", err);
+  c->set("heartbeat.interval.ms", "100", err);
+  c->set("fetch.wait.max.ms", "10", err);
+  c->set("log_level", "0", err);
+  return c;
+}
+
+void produce_one(const std::string& bootstrap, const std::string& topic) {
+  std::unique_ptr<RdKafka::Conf> c(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  std::string err;
+  c->set("bootstrap.servers", bootstrap, err);
+  c->set("log_level", "0", err);
+  std::unique_ptr<RdKafka::Producer> p(RdKafka::Producer::create(c.get(), err));
+  std::string v = "hello";
+  p->produce(topic, 0, RdKafka::Producer::RK_MSG_COPY, v.data(), v.size(), nullptr, 0, 0, nullptr);
+  p->flush(10000);
+}
+
+void subscribe_to_first_message(benchmark::State& state) {
+  auto t = mk::bench::make_target(static_cast<int>(state.range(0)));
+  state.SetLabel(mk::bench::target_name(static_cast<int>(state.range(0))));
+  const std::string topic = "bench-first";
+  t->create_topic(topic, 1);
+  produce_one(t->bootstrap(), topic);
+  int n = 0;
+  for (auto _ : state) {
+    auto conf = consumer_conf(t->bootstrap(), "g-first-" + std::to_string(n++));
+    std::string err;
+    auto start = clock_type::now();
+    std::unique_ptr<RdKafka::KafkaConsumer> c(RdKafka::KafkaConsumer::create(conf.get(), err));
+    c->subscribe({topic});
+    for (;;) {
+      std::unique_ptr<RdKafka::Message> m(c->consume(100));
+      if (m->err() == RdKafka::ERR_NO_ERROR) break;
+      if (clock_type::now() - start > std::chrono::seconds(30)) {
+        state.SkipWithError("no message within 30 s");
+        break;
+      }
+    }
+    state.SetIterationTime(std::chrono::duration<double>(clock_type::now() - start).count());
+    c->close();
+  }
+}
+
+bool has_assignment(RdKafka::KafkaConsumer& c) {
+  std::vector<RdKafka::TopicPartition*> parts;
+  c.assignment(parts);
+  bool any = !parts.empty();
+  RdKafka::TopicPartition::destroy(parts);
+  return any;
+}
+
+void two_member_rebalance(benchmark::State& state) {
+  auto t = mk::bench::make_target(static_cast<int>(state.range(0)));
+  state.SetLabel(mk::bench::target_name(static_cast<int>(state.range(0))));
+  const std::string topic = "bench-rebalance";
+  t->create_topic(topic, 4);
+  int n = 0;
+  for (auto _ : state) {
+    const std::string group = "g-rebalance-" + std::to_string(n++);
+    std::string err;
+    auto conf_a = consumer_conf(t->bootstrap(), group);
+    std::unique_ptr<RdKafka::KafkaConsumer> a(RdKafka::KafkaConsumer::create(conf_a.get(), err));
+    a->subscribe({topic});
+    auto deadline = clock_type::now() + std::chrono::seconds(30);
+    while (!has_assignment(*a) && clock_type::now() < deadline) delete a->consume(20);
+    auto conf_b = consumer_conf(t->bootstrap(), group);
+    auto start = clock_type::now();
+    std::unique_ptr<RdKafka::KafkaConsumer> b(RdKafka::KafkaConsumer::create(conf_b.get(), err));
+    b->subscribe({topic});
+    // Done when b holds partitions and a holds the rest (a revoked and re-assigned).
+    for (;;) {
+      delete a->consume(5);
+      delete b->consume(5);
+      std::vector<RdKafka::TopicPartition*> pa, pb;
+      a->assignment(pa);
+      b->assignment(pb);
+      bool done = !pa.empty() && !pb.empty() && pa.size() + pb.size() == 4;
+      RdKafka::TopicPartition::destroy(pa);
+      RdKafka::TopicPartition::destroy(pb);
+      if (done) break;
+      if (clock_type::now() - start > std::chrono::seconds(60)) {
+        state.SkipWithError("rebalance did not finish within 60 s");
+        break;
+      }
+    }
+    state.SetIterationTime(std::chrono::duration<double>(clock_type::now() - start).count());
+    a->close();
+    b->close();
+  }
+}
+
+}  // namespace
+
+BENCHMARK(subscribe_to_first_message)->Arg(0)->Arg(1)->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(5);
+BENCHMARK(two_member_rebalance)->Arg(0)->Arg(1)->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(3);
+int main(int argc, char** argv) {
+  minikafka::set_log_level("warn");
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  return 0;
+}
