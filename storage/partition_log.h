@@ -105,7 +105,10 @@ class partition_log {
   virtual std::optional<stored_batch> max_timestamp_batch() const = 0;
 };
 
-// Creates and drops partition logs. One engine per broker; the broker owns it.
+class metadata_store;  // storage/metadata_store.h
+
+// Creates and drops partition logs and holds the metadata store. One engine per broker; the
+// broker owns it.
 class storage_engine {
  public:
   virtual ~storage_engine() = default;
@@ -115,6 +118,8 @@ class storage_engine {
   // Removes every stored byte of the log. The partition_log object must already be destroyed.
   virtual status drop_log(const std::string& topic_id, int32_t partition) = 0;
   virtual const char* name() const = 0;
+  // Durable topics and group offsets (a null store for backends that keep nothing).
+  virtual metadata_store& metadata() = 0;
 };
 
 }  // namespace mk::storage

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "storage/memory/memory_log.h"
+#include "storage/metadata_store.h"
 #include "storage/partition_log.h"
 
 namespace mk::storage {
@@ -30,12 +31,14 @@ class memory_engine final : public storage_engine {
   // No-op success: a memory log's bytes go away with the object.
   status drop_log(const std::string& topic_id, int32_t partition) override;
   const char* name() const override { return "memory"; }
+  metadata_store& metadata() override { return metadata_; }
 
   // Bytes of batch data held by all live logs of this engine, and the cap (0 = none).
   size_t used_bytes() const { return budget_->used_bytes(); }
   size_t max_total_bytes() const { return budget_->max_bytes(); }
 
  private:
+  null_metadata_store metadata_;
   std::shared_ptr<memory_budget> budget_;
 };
 
