@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "storage/metadata_store.h"
+
 namespace mk {
 
 using proto::error_code;
@@ -89,6 +91,7 @@ topic_error cluster::create_topic(const create_spec& spec, bool validate_only, t
   t->configs.overrides = spec.configs;
   t->replication_factor = rf;
   if (auto err = add_partitions(*t, partitions)) return err;
+  if (auto err = persist(*t)) return err;
   if (rf > static_cast<int16_t>(nodes_.size()))
     spdlog::info("topic {}: replication factor {} accepted with {} broker(s); one replica is kept", spec.name, rf, nodes_.size());
   spdlog::info("created topic {} (id {}, {} partitions)", spec.name, t->id.to_base64(), partitions);
@@ -120,6 +123,10 @@ topic_error cluster::delete_topic(const std::string& name) {
   std::unique_ptr<topic_state> t = std::move(it->second);
   topics_.erase(it);
   by_id_.erase(t->id.to_hex());
+  if (auto st = engine_.metadata().delete_topic(t->id.to_hex()); !st)
+    spdlog::warn("topic {}: removing its stored metadata failed: {}", name, storage::to_string(st.error()));
+  if (auto st = engine_.metadata().delete_offsets("", name); !st)
+    spdlog::warn("topic {}: removing committed offsets failed: {}", name, storage::to_string(st.error()));
   for (auto& p : t->partitions) {
     p->notify_append();  // parked fetches re-evaluate and see the topic is gone
     p->log.reset();
@@ -139,7 +146,40 @@ topic_error cluster::create_partitions(topic_state& t, int32_t count, bool valid
                          : "Topic currently has " + std::to_string(cur) + " partitions, which is higher than the requested " + std::to_string(count) + "."};
   if (count > 100000) return {error_code::invalid_partitions, "Number of partitions is too large (max 100000)."};
   if (validate_only) return {};
-  return add_partitions(t, count);
+  if (auto err = add_partitions(t, count)) return err;
+  return persist(t);
+}
+
+topic_error cluster::persist(const topic_state& t) {
+  storage::topic_record r;
+  r.name = t.name;
+  r.id_hex = t.id.to_hex();
+  r.partitions = static_cast<int32_t>(t.partitions.size());
+  r.replication_factor = t.replication_factor;
+  r.configs = t.configs.overrides;
+  if (auto st = engine_.metadata().put_topic(r); !st)
+    return {error_code::kafka_storage_error, std::string("cannot store topic metadata: ") + storage::to_string(st.error())};
+  return {};
+}
+
+topic_error cluster::recover() {
+  auto loaded = engine_.metadata().load_topics();
+  if (!loaded) return {error_code::kafka_storage_error, std::string("cannot load topics: ") + storage::to_string(loaded.error())};
+  for (const auto& r : loaded.value()) {
+    auto t = std::make_unique<topic_state>();
+    t->name = r.name;
+    for (size_t i = 0; i < 16 && 2 * i + 1 < r.id_hex.size(); ++i)
+      t->id.bytes[i] = static_cast<uint8_t>(std::stoi(r.id_hex.substr(2 * i, 2), nullptr, 16));
+    t->configs.overrides = r.configs;
+    t->replication_factor = r.replication_factor;
+    if (auto err = add_partitions(*t, r.partitions)) return err;
+    int64_t records = 0;
+    for (auto& p : t->partitions) records += p->log->end_offset() - p->log->start_offset();
+    spdlog::info("recovered topic {} ({} partitions, {} offsets retained)", r.name, r.partitions, records);
+    by_id_[t->id.to_hex()] = t.get();
+    topics_[r.name] = std::move(t);
+  }
+  return {};
 }
 
 topic_state* cluster::auto_create(const std::string& name) {

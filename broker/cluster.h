@@ -122,11 +122,16 @@ class cluster {
   // Auto-creation (Metadata/Produce) if enabled and the name is legal: returns the topic or null.
   topic_state* auto_create(const std::string& name);
 
+  // Reopens every topic recorded in the storage engine's metadata store (persistent backends):
+  // ids, partition counts, configs and each partition's log. Returns an error on storage failure.
+  topic_error recover();
+
   // Observers called after a topic is deleted (groups drop their offsets, etc.).
   void on_topic_deleted(std::function<void(const std::string&)> f) { deleted_observers_.push_back(std::move(f)); }
 
  private:
   topic_error add_partitions(topic_state& t, int32_t count);
+  topic_error persist(const topic_state& t);
 
   broker_config cfg_;
   storage::storage_engine& engine_;

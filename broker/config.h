@@ -22,6 +22,12 @@ struct broker_config {
   size_t max_request_size = 100 * 1024 * 1024;  // socket.request.max.bytes
   int32_t message_max_bytes = 1048588;          // message.max.bytes (topic default max.message.bytes)
   int32_t fetch_max_bytes = 57671680;           // fetch.max.bytes cap on a Fetch response
+  // Storage. "memory" (default) or "rocksdb" (needs data_dir).
+  std::string storage = "memory";
+  std::string data_dir;
+  bool sync = false;              // rocksdb: fsync the WAL before acknowledging a produce
+  size_t max_memory_bytes = 0;    // memory: cap on stored batch bytes (0 = none)
+  int32_t retention_check_interval_ms = 1000;  // how often retention.ms/bytes are enforced
   // Consumer groups (Kafka defaults, except the initial delay: Kafka's 3 s is the most common
   // cause of slow tests, so minikafka starts groups at once unless asked otherwise).
   int32_t group_initial_rebalance_delay_ms = 0;

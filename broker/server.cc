@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include "broker/net/connection.h"
+#include "broker/retention.h"
+#include "storage/metadata_store.h"
 #include "storage/memory/memory_engine.h"
 
 namespace mk {
@@ -15,7 +17,7 @@ int64_t steady_ms() {
 
 server::server(broker_config cfg, std::unique_ptr<storage::storage_engine> engine)
     : cfg_(std::move(cfg)), engine_(std::move(engine)), apis_(api_table::defaults()) {
-  if (!engine_) engine_ = std::make_unique<storage::memory_engine>();
+  if (!engine_) engine_ = std::make_unique<storage::memory_engine>(cfg_.max_memory_bytes);
   cluster_ = std::make_unique<mk::cluster>(cfg_, *engine_);
   groups::coordinator_config gc;
   gc.initial_rebalance_delay_ms = cfg_.group_initial_rebalance_delay_ms;
@@ -24,7 +26,31 @@ server::server(broker_config cfg, std::unique_ptr<storage::storage_engine> engin
   groups_ = std::make_unique<groups::group_coordinator>(
       gc, [] { return steady_ms(); }, [] { return proto::uuid::random().to_hex().substr(0, 8) + "-" + proto::uuid::random().to_hex().substr(0, 12); });
   cluster_->on_topic_deleted([this](const std::string& topic) { groups_->topic_deleted(topic); });
+  recover();
   group_timer_ = std::make_unique<asio::steady_timer>(io_);
+  housekeeping_timer_ = std::make_unique<asio::steady_timer>(io_);
+}
+
+void server::recover() {
+  if (auto err = cluster_->recover()) throw std::runtime_error("recovering topics: " + err.message);
+  auto offsets = engine_->metadata().load_offsets();
+  if (!offsets) throw std::runtime_error(std::string("recovering group offsets: ") + storage::to_string(offsets.error()));
+  for (const auto& r : offsets.value()) {
+    groups::offset_commit c{r.topic, r.partition, r.offset, r.leader_epoch, r.metadata};
+    (void)groups_->commit_offsets(r.group, -1, "", std::nullopt, {c}, r.commit_timestamp,
+                                  [](const std::string&, int32_t) { return true; });
+  }
+  if (!offsets.value().empty()) spdlog::info("recovered {} committed group offset(s)", offsets.value().size());
+}
+
+void server::schedule_housekeeping() {
+  if (cfg_.retention_check_interval_ms <= 0) return;
+  housekeeping_timer_->expires_after(std::chrono::milliseconds(cfg_.retention_check_interval_ms));
+  housekeeping_timer_->async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    apply_retention(*cluster_, now_ms());
+    schedule_housekeeping();
+  });
 }
 
 void server::groups_changed() {
@@ -44,6 +70,7 @@ void server::groups_changed() {
 server::~server() {
   stop();
   group_timer_.reset();
+  housekeeping_timer_.reset();
   // Destroy pending handlers (parked coroutines hold connections) while the state they refer to
   // is still alive.
   acceptor_.reset();
@@ -75,6 +102,7 @@ void server::start() {
   bound_port_ = acceptor_->local_endpoint().port();
   cluster_->set_node(node_info{cfg_.node_id, advertised_host(), bound_port_, std::nullopt});
   asio::co_spawn(io_, accept_loop(*acceptor_, cfg_.node_id), asio::detached);
+  schedule_housekeeping();
   running_ = true;
   thread_ = std::thread([this] {
     try {

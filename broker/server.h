@@ -57,6 +57,7 @@ class server {
   asio::io_context& io() { return io_; }
   mk::cluster& cluster() { return *cluster_; }
   groups::group_coordinator& groups() { return *groups_; }
+  storage::storage_engine& engine() { return *engine_; }
   // Call after every coordinator call: re-arms the one timer that drives its tick().
   void groups_changed();
   const broker_config& config() const { return cfg_; }
@@ -70,6 +71,8 @@ class server {
 
  private:
   asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acc, int32_t node_id);
+  void schedule_housekeeping();
+  void recover();  // reloads topics and group offsets from a persistent engine (throws on failure)
 
   broker_config cfg_;
   std::unique_ptr<storage::storage_engine> engine_;
@@ -80,6 +83,7 @@ class server {
   asio::io_context io_{1};
   std::unique_ptr<asio::ip::tcp::acceptor> acceptor_;
   std::unique_ptr<asio::steady_timer> group_timer_;
+  std::unique_ptr<asio::steady_timer> housekeeping_timer_;  // retention
   int64_t group_timer_at_ = 0;
   uint16_t bound_port_ = 0;
   std::thread thread_;

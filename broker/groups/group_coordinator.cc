@@ -16,25 +16,41 @@ std::string lower(std::string s) {
   return s;
 }
 
-// Topics a "consumer"-protocol subscription names (ConsumerProtocolSubscription, any version:
-// version INT16, then topics ARRAY of STRING). Unparseable metadata yields nothing.
-std::vector<std::string> subscribed_topics(const std::string& metadata) {
-  std::vector<std::string> out;
+// Topics a "consumer"-protocol subscription names (ConsumerProtocolSubscription read with its v0
+// layout, the prefix of every version: version INT16, topics ARRAY of STRING, user_data
+// NULLABLE_BYTES; later fields ignored). nullopt when the bytes do not fit that layout, as Kafka's
+// GroupMetadata.computeSubscribedTopics does on a SchemaException.
+std::optional<std::vector<std::string>> subscribed_topics(const std::string& metadata) {
   const auto* p = reinterpret_cast<const uint8_t*>(metadata.data());
-  size_t n = metadata.size(), pos = 2;
-  if (n < 6) return out;
-  auto rd32 = [&](size_t at) {
-    return static_cast<int32_t>((uint32_t{p[at]} << 24) | (uint32_t{p[at + 1]} << 16) | (uint32_t{p[at + 2]} << 8) | p[at + 3]);
-  };
-  int32_t count = rd32(pos);
-  pos += 4;
-  for (int32_t i = 0; i < count && pos + 2 <= n; ++i) {
-    size_t len = static_cast<size_t>((p[pos] << 8) | p[pos + 1]);
+  const size_t n = metadata.size();
+  size_t pos = 0;
+  auto have = [&](size_t k) { return n - pos >= k; };
+  auto rd16 = [&] {
+    int16_t v = static_cast<int16_t>((uint16_t{p[pos]} << 8) | p[pos + 1]);
     pos += 2;
-    if (pos + len > n) break;
-    out.emplace_back(metadata.data() + pos, len);
-    pos += len;
+    return v;
+  };
+  auto rd32 = [&] {
+    int32_t v = static_cast<int32_t>((uint32_t{p[pos]} << 24) | (uint32_t{p[pos + 1]} << 16) | (uint32_t{p[pos + 2]} << 8) | p[pos + 3]);
+    pos += 4;
+    return v;
+  };
+  if (!have(2)) return std::nullopt;
+  rd16();  // version
+  if (!have(4)) return std::nullopt;
+  const int32_t count = rd32();
+  if (count < 0) return std::nullopt;  // topics is not nullable
+  std::vector<std::string> out;
+  for (int32_t i = 0; i < count; ++i) {
+    if (!have(2)) return std::nullopt;
+    const int16_t len = rd16();
+    if (len < 0 || !have(static_cast<size_t>(len))) return std::nullopt;
+    out.emplace_back(metadata.data() + pos, static_cast<size_t>(len));
+    pos += static_cast<size_t>(len);
   }
+  if (!have(4)) return std::nullopt;
+  const int32_t user_data = rd32();
+  if (user_data < -1 || (user_data > 0 && !have(static_cast<size_t>(user_data)))) return std::nullopt;
   return out;
 }
 }  // namespace
@@ -96,8 +112,15 @@ struct group_coordinator::group {
   std::map<std::string, int64_t> pending;                   // KIP-394 ids handed out -> deadline
   std::map<std::string, std::string> static_members;        // instance id -> member id
   std::map<std::string, std::map<int32_t, committed_offset>> offsets;
+  // Topics the members of a "consumer" group subscribe to, computed when a generation starts
+  // (Kafka: GroupMetadata.subscribedTopics); nullopt = unknown (treated as every topic).
+  std::optional<std::set<std::string>> subscribed;
+  // PreparingRebalance ends at this time even if not every member rejoined (the largest
+  // rebalance timeout among the members when the rebalance started; Kafka's DelayedJoin).
   int64_t rebalance_deadline = never;
-  int64_t initial_delay_until = never;  // while set, completion waits (group.initial.rebalance.delay.ms)
+  // Rebalance of an Empty group: completion waits until this time (group.initial.rebalance.delay.ms,
+  // Kafka's InitialDelayedJoin), pushed back as members keep joining but never beyond the cap.
+  int64_t initial_delay_until = never;
   int64_t initial_delay_cap = never;
 
   member* find(const std::string& mid) {
@@ -141,10 +164,26 @@ group_coordinator::group& group_coordinator::get_or_create(const std::string& id
 }
 
 void group_coordinator::maybe_drop(const std::string& group_id) {
-  // An Empty group with no committed offsets has nothing worth keeping.
+  // A group created on the way (a first JoinGroup that failed, KIP-394 ids that never came back,
+  // a simple commit whose offsets are gone) that never had a generation is not kept. A group that
+  // went through a generation stays listed as Empty (Kafka keeps it until offsets retention
+  // cleans it up or DeleteGroups removes it).
   group* g = find(group_id);
-  if (g && g->state == group_state::empty && g->members.empty() && g->pending.empty() && g->offsets.empty())
+  if (g && g->state == group_state::empty && g->generation == 0 && g->members.empty() && g->pending.empty() &&
+      g->offsets.empty())
     groups_.erase(group_id);
+}
+
+error_code group_coordinator::validate_member(const group& g, const std::string& member_id,
+                                              const std::optional<std::string>& group_instance_id) {
+  // Kafka's GroupCoordinator.validateCurrentMember: a given instance id must be known and mapped
+  // to this member id (else FENCED_INSTANCE_ID), and the member must exist.
+  if (group_instance_id) {
+    auto it = g.static_members.find(*group_instance_id);
+    if (it == g.static_members.end()) return error_code::unknown_member_id;
+    if (it->second != member_id) return error_code::fenced_instance_id;
+  }
+  return g.members.count(member_id) ? error_code::none : error_code::unknown_member_id;
 }
 
 bool group_coordinator::supports_protocols(const group& g, const join_request& req) const {
@@ -261,12 +300,17 @@ void group_coordinator::join(const join_request& req, join_callback cb) {
             r.protocol_name = g.protocol_name;
             r.leader = g.leader;
             r.member_id = new_id;
-            if (was_leader) {
+            if (was_leader && req.supports_skip_assignment) {
+              // JoinGroup v9+ (KIP-814): it leads, but must not assign again.
               r.skip_assignment = true;
               for (const auto& id : g.join_order)
                 if (member* x = g.find(id))
                   if (const std::string* md = x->metadata_for(g.protocol_name))
                     r.members.push_back(join_member{id, x->instance_id, *md});
+            } else if (was_leader) {
+              // Before v9: answer with the previous leader id so that the client does not see
+              // itself as leader and run an assignment the Stable group would ignore.
+              r.leader = old_id;
             }
             spdlog::info("group {}: static member {} rejoined as {} without a rebalance", g.id, *req.group_instance_id, new_id);
             return cb(r);
@@ -295,12 +339,8 @@ void group_coordinator::join(const join_request& req, join_callback cb) {
     g.pending.erase(pit);
     return add_member_and_rebalance(g, req, req.member_id, std::move(cb));
   }
+  if (error_code e = validate_member(g, req.member_id, req.group_instance_id); e != error_code::none) return fail(e);
   member* m = g.find(req.member_id);
-  if (req.group_instance_id) {
-    auto it = g.static_members.find(*req.group_instance_id);
-    if (it != g.static_members.end() && it->second != req.member_id) return fail(error_code::fenced_instance_id);
-  }
-  if (!m) return fail(error_code::unknown_member_id);
 
   bool same_protocols = m->protocols.size() == req.protocols.size();
   for (size_t i = 0; same_protocols && i < m->protocols.size(); ++i)
@@ -345,8 +385,8 @@ void group_coordinator::add_member_and_rebalance(group& g, const join_request& r
   m->protocols = req.protocols;
   m->awaiting_join = std::move(cb);
   m->is_new = true;
-  // While waiting for the rebalance, the session timer does not run (Kafka: the new member
-  // heartbeat timeout), but a member that never completes must still go away.
+  // While its JoinGroup is held the session timer does not run; it starts when the rebalance
+  // completes (the rebalance timeout bounds the wait).
   m->session_deadline = never;
   if (g.members.empty()) g.protocol_type = req.protocol_type;
   if (g.leader.empty()) g.leader = member_id;
@@ -379,14 +419,19 @@ void group_coordinator::update_member_and_rebalance(group& g, member& m, const j
 }
 
 void group_coordinator::reset_and_propagate_sync_error(group& g, error_code e) {
+  // Kafka's resetAndPropagateAssignmentError: every held SyncGroup gets the error, and the
+  // session of each member answered starts again (it may have run out while the SyncGroup was
+  // held, when expiry does not apply).
+  std::vector<std::pair<sync_callback, sync_result>> calls;
   for (auto& [id, m] : g.members) {
     m->assignment.clear();
     if (m->awaiting_sync) {
-      auto cb = std::move(m->awaiting_sync);
+      calls.emplace_back(std::move(m->awaiting_sync), sync_result{e, {}, {}, {}});
       m->awaiting_sync = nullptr;
-      cb(sync_result{e, {}, {}, {}});
+      schedule_session(g, *m);
     }
   }
+  for (auto& [cb, r] : calls) cb(r);
 }
 
 void group_coordinator::prepare_rebalance(group& g, const char* reason) {
@@ -395,45 +440,85 @@ void group_coordinator::prepare_rebalance(group& g, const char* reason) {
   if (g.state != group_state::preparing_rebalance) {
     const bool initial = g.state == group_state::empty;
     g.state = group_state::preparing_rebalance;
-    g.rebalance_deadline = now + std::max(g.max_rebalance_timeout(), 0);
+    const int64_t rebalance_timeout = std::max(g.max_rebalance_timeout(), 0);
     if (initial && cfg_.initial_rebalance_delay_ms > 0) {
+      // Kafka's InitialDelayedJoin: wait the delay (extended while members keep joining, up to
+      // max(rebalance timeout, delay) in all), then complete with whoever joined.
       g.initial_delay_until = now + cfg_.initial_rebalance_delay_ms;
-      g.initial_delay_cap = now + std::max(g.max_rebalance_timeout(), cfg_.initial_rebalance_delay_ms);
+      g.initial_delay_cap = now + std::max<int64_t>(rebalance_timeout, cfg_.initial_rebalance_delay_ms);
+      g.rebalance_deadline = never;
+    } else {
+      // Kafka's DelayedJoin: fixed when the rebalance starts; later (re)joins do not extend it.
+      g.rebalance_deadline = now + rebalance_timeout;
     }
     spdlog::debug("group {}: preparing rebalance ({}), generation {}", g.id, reason, g.generation);
-  } else {
-    g.rebalance_deadline = std::max(g.rebalance_deadline, now + std::max(g.max_rebalance_timeout(), 0));
   }
   maybe_complete_join(g);
 }
 
 void group_coordinator::maybe_complete_join(group& g) {
   if (g.state != group_state::preparing_rebalance) return;
-  if (g.initial_delay_until != never && now_() < g.initial_delay_until) return;
+  if (g.initial_delay_until != never) return;  // the initial delay always runs to its end
   if (g.all_joined()) complete_join(g);
 }
 
 void group_coordinator::complete_join(group& g) {
-  // Members that did not rejoin in time are dropped.
+  // Kafka's onCompleteJoin. Dynamic members that did not rejoin in time are dropped; static
+  // members stay (KIP-345: only their session timeout or a LeaveGroup removes them).
   std::vector<std::string> gone;
   for (const auto& [id, m] : g.members)
-    if (!m->awaiting_join) gone.push_back(id);
+    if (!m->awaiting_join && !m->instance_id) gone.push_back(id);
   for (const auto& id : gone) remove_member(g, id, "did not rejoin before the rebalance timeout");
-  g.pending.clear();
   g.initial_delay_until = never;
   g.initial_delay_cap = never;
   g.rebalance_deadline = never;
+  if (!g.members.empty()) {
+    // The leader must be a member that rejoined (GroupMetadata.maybeElectNewJoinedLeader).
+    member* leader = g.find(g.leader);
+    if (!leader || !leader->awaiting_join) {
+      std::string elected;
+      for (const auto& id : g.join_order)
+        if (member* x = g.find(id); x && x->awaiting_join) {
+          elected = id;
+          break;
+        }
+      if (elected.empty()) {
+        // Nobody rejoined (only static members that are away): wait another rebalance timeout,
+        // their sessions expire meanwhile unless they come back.
+        g.rebalance_deadline = now_() + std::max(g.max_rebalance_timeout(), 0);
+        spdlog::warn("group {}: no member rejoined, rebalance postponed", g.id);
+        return;
+      }
+      g.leader = elected;
+    }
+  }
   g.generation++;
   if (g.members.empty()) {
     g.state = group_state::empty;
     g.protocol_name.clear();
     g.leader.clear();
+    if (g.protocol_type == "consumer") g.subscribed = std::set<std::string>{};
+    else g.subscribed.reset();
     spdlog::debug("group {}: empty at generation {}", g.id, g.generation);
     return;
   }
   g.protocol_name = select_protocol(g);
-  if (!g.find(g.leader)) g.leader = g.join_order.empty() ? g.members.begin()->first : g.join_order.front();
   g.state = group_state::completing_rebalance;
+  g.subscribed.reset();
+  if (g.protocol_type == "consumer") {
+    std::set<std::string> topics;
+    bool known = true;
+    for (const auto& [id, m] : g.members) {
+      const std::string* md = m->metadata_for(g.protocol_name);
+      auto t = md ? subscribed_topics(*md) : std::nullopt;
+      if (!t) {
+        known = false;
+        break;
+      }
+      topics.insert(t->begin(), t->end());
+    }
+    if (known) g.subscribed = std::move(topics);
+  }
   spdlog::info("group {}: generation {} with {} member(s), protocol {}, leader {}", g.id, g.generation, g.members.size(),
                g.protocol_name, g.leader);
   std::vector<join_member> all;
@@ -445,6 +530,7 @@ void group_coordinator::complete_join(group& g) {
   for (auto& [id, m] : g.members) {
     m->is_new = false;
     schedule_session(g, *m);
+    if (!m->awaiting_join) continue;  // a static member that is away: it stays in the generation
     join_result r;
     r.generation_id = g.generation;
     r.protocol_type = g.protocol_type;
@@ -486,12 +572,8 @@ void group_coordinator::sync(const sync_request& req, sync_callback cb) {
   if (req.group_id.empty()) return fail(error_code::invalid_group_id);
   group* g = find(req.group_id);
   if (!g || g->state == group_state::dead) return fail(error_code::unknown_member_id);
-  if (req.group_instance_id) {
-    auto it = g->static_members.find(*req.group_instance_id);
-    if (it != g->static_members.end() && it->second != req.member_id) return fail(error_code::fenced_instance_id);
-  }
+  if (error_code e = validate_member(*g, req.member_id, req.group_instance_id); e != error_code::none) return fail(e);
   member* m = g->find(req.member_id);
-  if (!m) return fail(error_code::unknown_member_id);
   if (req.generation_id != g->generation) return fail(error_code::illegal_generation);
   if ((req.protocol_type && *req.protocol_type != g->protocol_type) ||
       (req.protocol_name && *req.protocol_name != g->protocol_name))
@@ -526,6 +608,9 @@ void group_coordinator::sync(const sync_request& req, sync_callback cb) {
     if (x->awaiting_sync) {
       calls.emplace_back(std::move(x->awaiting_sync), sync_result{error_code::none, g->protocol_type, g->protocol_name, x->assignment});
       x->awaiting_sync = nullptr;
+      // Kafka's propagateAssignment: the session starts again once the held SyncGroup is
+      // answered (it may have run out while the member waited for the leader).
+      schedule_session(*g, *x);
     }
   for (auto& [c, r] : calls) c(r);
 }
@@ -535,12 +620,8 @@ error_code group_coordinator::heartbeat(const std::string& group_id, const std::
   if (group_id.empty()) return error_code::invalid_group_id;
   group* g = find(group_id);
   if (!g || g->state == group_state::dead) return error_code::unknown_member_id;
-  if (group_instance_id) {
-    auto it = g->static_members.find(*group_instance_id);
-    if (it != g->static_members.end() && it->second != member_id) return error_code::fenced_instance_id;
-  }
+  if (error_code e = validate_member(*g, member_id, group_instance_id); e != error_code::none) return e;
   member* m = g->find(member_id);
-  if (!m) return error_code::unknown_member_id;
   if (generation_id != g->generation) return error_code::illegal_generation;
   switch (g->state) {
     case group_state::preparing_rebalance:
@@ -612,38 +693,49 @@ std::vector<error_code> group_coordinator::commit_offsets(
     const std::optional<std::string>& group_instance_id, const std::vector<offset_commit>& offsets, int64_t wall_now_ms,
     const std::function<bool(const std::string&, int32_t)>& partition_exists) {
   std::vector<error_code> out(offsets.size(), error_code::none);
+  if (group_id.empty()) {
+    std::fill(out.begin(), out.end(), error_code::invalid_group_id);
+    return out;
+  }
+  // Unknown partitions are answered first and never reach the group (Kafka's request handler
+  // filters them before the coordinator).
+  std::vector<size_t> valid;
+  for (size_t i = 0; i < offsets.size(); ++i) {
+    if (partition_exists(offsets[i].topic, offsets[i].partition)) valid.push_back(i);
+    else out[i] = error_code::unknown_topic_or_partition;
+  }
+  if (valid.empty()) return out;
   auto all = [&](error_code e) {
-    std::fill(out.begin(), out.end(), e);
+    for (size_t i : valid) out[i] = e;
     return out;
   };
-  if (group_id.empty()) return all(error_code::invalid_group_id);
   group* g = find(group_id);
   if (!g) {
     // Only consumers that manage partitions themselves (assign()) commit without a group.
     if (generation_id >= 0) return all(error_code::illegal_generation);
     g = &get_or_create(group_id);
-  } else if (g->state == group_state::dead) {
-    return all(error_code::coordinator_not_available);
-  } else if (generation_id < 0 && g->state == group_state::empty) {
-    // "Simple" commit: the group only stores offsets.
-  } else {
-    if (group_instance_id) {
-      auto it = g->static_members.find(*group_instance_id);
-      if (it != g->static_members.end() && it->second != member_id) return all(error_code::fenced_instance_id);
-    }
-    if (g->state == group_state::completing_rebalance) return all(error_code::rebalance_in_progress);
-    member* m = g->find(member_id);
-    if (!m) return all(error_code::unknown_member_id);
-    if (generation_id != g->generation) return all(error_code::illegal_generation);
-    schedule_session(*g, *m);
   }
-  for (size_t i = 0; i < offsets.size(); ++i) {
+  if (g->state == group_state::dead) return all(error_code::coordinator_not_available);
+  // Kafka's validateOffsetCommit, then the state check of doCommitOffsets.
+  error_code e = error_code::none;
+  if (generation_id < 0 && g->state == group_state::empty) {
+    // "Simple" commit: the group only stores offsets.
+  } else if (generation_id >= 0 || !member_id.empty() || group_instance_id) {
+    e = validate_member(*g, member_id, group_instance_id);
+    if (e == error_code::none && generation_id != g->generation) e = error_code::illegal_generation;
+  } else if (g->state != group_state::empty) {
+    e = error_code::unknown_member_id;  // only members commit while the group has members
+  }
+  if (e == error_code::none && g->state == group_state::completing_rebalance) e = error_code::rebalance_in_progress;
+  if (e != error_code::none) {
+    maybe_drop(group_id);
+    return all(e);
+  }
+  if (g->state == group_state::stable || g->state == group_state::preparing_rebalance)
+    if (member* m = g->find(member_id)) schedule_session(*g, *m);
+  for (size_t i : valid) {
     const auto& o = offsets[i];
-    if (!partition_exists(o.topic, o.partition)) {
-      out[i] = error_code::unknown_topic_or_partition;
-      continue;
-    }
-    if (o.metadata && static_cast<int32_t>(o.metadata->size()) > cfg_.max_metadata_bytes) {
+    if (o.metadata && o.metadata->size() > static_cast<size_t>(std::max(cfg_.max_metadata_bytes, 0))) {
       out[i] = error_code::offset_metadata_too_large;
       continue;
     }
@@ -682,7 +774,9 @@ group_description group_coordinator::describe(const std::string& group_id) const
   if (!g) return d;  // Dead
   d.state = g->state;
   d.protocol_type = g->protocol_type;
-  d.protocol_name = g->state == group_state::stable || g->state == group_state::completing_rebalance ? g->protocol_name : "";
+  // Kafka's GroupMetadata.summary: protocol, member metadata and assignments only while Stable.
+  const bool stable = g->state == group_state::stable;
+  d.protocol_name = stable ? g->protocol_name : "";
   d.generation_id = g->generation;
   d.leader = g->leader;
   for (const auto& id : g->join_order) {
@@ -694,8 +788,10 @@ group_description group_coordinator::describe(const std::string& group_id) const
     md.group_instance_id = m.instance_id;
     md.client_id = m.client_id;
     md.client_host = m.client_host;
-    if (const std::string* meta = m.metadata_for(g->protocol_name)) md.metadata = *meta;
-    if (g->state == group_state::stable) md.assignment = m.assignment;
+    if (stable) {
+      if (const std::string* meta = m.metadata_for(g->protocol_name)) md.metadata = *meta;
+      md.assignment = m.assignment;
+    }
     d.members.push_back(std::move(md));
   }
   return d;
@@ -717,14 +813,13 @@ error_code group_coordinator::delete_offsets(const std::string& group_id,
   if (group_id.empty()) return error_code::invalid_group_id;
   group* g = find(group_id);
   if (!g || g->state == group_state::dead) return error_code::group_id_not_found;
-  std::set<std::string> subscribed;
-  if (g->protocol_type == "consumer" && g->state != group_state::empty)
-    for (const auto& [id, m] : g->members)
-      if (const std::string* md = m->metadata_for(g->protocol_name))
-        for (auto& t : subscribed_topics(*md)) subscribed.insert(t);
+  // Kafka's handleDeleteOffsets: anything goes while Empty; a non-empty "consumer" group keeps
+  // the offsets of topics it subscribes to; any other non-empty group refuses.
+  const bool empty = g->state == group_state::empty;
+  if (!empty && g->protocol_type != "consumer") return error_code::non_empty_group;
   for (size_t i = 0; i < partitions.size(); ++i) {
     const auto& [topic, part] = partitions[i];
-    if (subscribed.count(topic)) {
+    if (!empty && (!g->subscribed || g->subscribed->count(topic))) {
       per_partition[i] = error_code::group_subscribed_to_topic;
       continue;
     }
@@ -770,12 +865,13 @@ void group_coordinator::tick() {
         prepare_rebalance(*g, "member session expired");
     }
     if (g->state == group_state::preparing_rebalance) {
-      if (g->initial_delay_until != never && g->initial_delay_until <= now) {
-        g->initial_delay_until = never;
+      if (g->initial_delay_until != never) {
+        if (g->initial_delay_until <= now) complete_join(*g);
+      } else if (g->rebalance_deadline <= now) {
+        complete_join(*g);
+      } else {
         maybe_complete_join(*g);
       }
-      if (g->state == group_state::preparing_rebalance && g->rebalance_deadline <= now) complete_join(*g);
-      else maybe_complete_join(*g);
     }
     maybe_drop(id);
   }

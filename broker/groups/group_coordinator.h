@@ -56,6 +56,10 @@ struct join_request {
   std::string protocol_type;
   std::vector<protocol_entry> protocols;
   bool require_known_member_id = false;  // JoinGroup v4+ without instance id (KIP-394)
+  // JoinGroup v9+ (KIP-814): a static leader rejoining a Stable group is told it leads, with
+  // skip_assignment. Older versions instead get the previous leader id and no members, so they
+  // do not run a pointless assignment. The handler should set this to `version >= 9`.
+  bool supports_skip_assignment = true;
 };
 
 struct join_member {
@@ -149,8 +153,9 @@ class group_coordinator {
   std::vector<error_code> leave(const std::string& group_id, const std::vector<leave_member>& members, error_code& top);
 
   // Commits offsets. `partition_exists` says whether topic/partition exists (else
-  // UNKNOWN_TOPIC_OR_PARTITION for that partition). Returns one error per entry; a group-level
-  // failure (bad generation, unknown member, rebalance) applies to every entry.
+  // UNKNOWN_TOPIC_OR_PARTITION for that partition, whatever the group says, as Kafka's request
+  // handler filters those first). Returns one error per entry; a group-level failure (bad
+  // generation, unknown member, rebalance) applies to every other entry.
   std::vector<error_code> commit_offsets(const std::string& group_id, int32_t generation_id, const std::string& member_id,
                                          const std::optional<std::string>& group_instance_id,
                                          const std::vector<offset_commit>& offsets, int64_t wall_now_ms,
@@ -169,8 +174,10 @@ class group_coordinator {
   group_description describe(const std::string& group_id) const;
   // NON_EMPTY_GROUP, GROUP_ID_NOT_FOUND, INVALID_GROUP_ID or NONE (group and offsets removed).
   error_code delete_group(const std::string& group_id);
-  // Deletes committed offsets; per partition GROUP_SUBSCRIBED_TO_TOPIC when a member of a
-  // "consumer" group subscribes to the topic. Top-level GROUP_ID_NOT_FOUND.
+  // Deletes committed offsets; per partition GROUP_SUBSCRIBED_TO_TOPIC when a non-empty
+  // "consumer" group subscribes to the topic (as of its current generation; unknown or
+  // unparseable subscriptions count as subscribed to everything). Top-level GROUP_ID_NOT_FOUND,
+  // or NON_EMPTY_GROUP for a non-empty group of another protocol type.
   error_code delete_offsets(const std::string& group_id, const std::vector<std::pair<std::string, int32_t>>& partitions,
                             std::vector<error_code>& per_partition);
   // Drops every committed offset of `topic` (the topic was deleted).
@@ -201,6 +208,8 @@ class group_coordinator {
   bool supports_protocols(const group& g, const join_request& req) const;
   void reset_and_propagate_sync_error(group& g, error_code e);
   void maybe_drop(const std::string& group_id);
+  static error_code validate_member(const group& g, const std::string& member_id,
+                                    const std::optional<std::string>& group_instance_id);
 
   coordinator_config cfg_;
   clock_fn now_;

@@ -18,6 +18,9 @@
 //  * An empty group id gets INVALID_GROUP_ID everywhere.
 #include "broker/groups/group_coordinator.h"
 #include "broker/handlers/handler.h"
+#include "storage/metadata_store.h"
+
+#include <spdlog/spdlog.h>
 
 namespace mk::handlers {
 
@@ -55,6 +58,20 @@ std::string client_host(const request_context& ctx) {
 bool partition_exists(server& srv, const std::string& topic, int32_t partition) {
   topic_state* t = srv.cluster().find(topic);
   return t && t->partition(partition);
+}
+
+// Writes successful commits to the engine's metadata store (a no-op for the memory backend).
+void persist_commits(request_context& ctx, const std::string& group, const std::vector<groups::offset_commit>& offsets,
+                     const std::vector<error_code>& errs) {
+  std::vector<storage::offset_record> recs;
+  const int64_t now = ctx.srv.now_ms();
+  for (size_t i = 0; i < offsets.size(); ++i)
+    if (errs[i] == error_code::none)
+      recs.push_back(storage::offset_record{group, offsets[i].topic, offsets[i].partition, offsets[i].offset,
+                                            offsets[i].leader_epoch, offsets[i].metadata.value_or(""), now});
+  if (recs.empty()) return;
+  if (auto st = ctx.srv.engine().metadata().put_offsets(recs); !st)
+    spdlog::warn("group {}: storing committed offsets failed: {}", group, storage::to_string(st.error()));
 }
 
 }  // namespace
@@ -168,6 +185,7 @@ proto::offset_commit_response offset_commit(request_context& ctx, proto::offset_
                                                 return partition_exists(ctx.srv, topic, p);
                                               });
   ctx.srv.groups_changed();
+  persist_commits(ctx, req.group_id, offsets, errs);
   proto::offset_commit_response resp;
   size_t i = 0;
   for (const auto& t : req.topics) {
@@ -298,6 +316,7 @@ proto::delete_groups_response delete_groups(request_context& ctx, proto::delete_
     auto& out = resp.results.emplace_back();
     out.group_id = id;
     out.error_code = code(ctx.srv.groups().delete_group(id));
+    if (out.error_code == 0) (void)ctx.srv.engine().metadata().delete_offsets(id, "");
   }
   ctx.srv.groups_changed();
   return resp;
@@ -319,6 +338,7 @@ proto::offset_delete_response offset_delete(request_context& ctx, proto::offset_
       auto& pr = tr.partitions.emplace_back();
       pr.partition_index = p.partition_index;
       pr.error_code = code(partition_exists(ctx.srv, t.name, p.partition_index) ? per[i] : error_code::unknown_topic_or_partition);
+      if (pr.error_code == 0) (void)ctx.srv.engine().metadata().delete_offsets(req.group_id, t.name, p.partition_index);
       ++i;
     }
   }

@@ -116,9 +116,16 @@ partition_outcome append_partition(request_context& ctx, topic_state& topic, par
   }
   auto res = part.log->append(batches);
   if (!res) {
-    out.error = res.error() == storage::errc::out_of_memory ? error_code::kafka_storage_error : error_code::kafka_storage_error;
-    out.message = std::string("storage: ") + storage::to_string(res.error());
-    spdlog::warn("produce to {}-{} failed: {}", topic.name, part.index, out.message);
+    // Both are retriable for clients: KAFKA_STORAGE_ERROR makes them refresh metadata and retry.
+    out.error = error_code::kafka_storage_error;
+    if (res.error() == storage::errc::out_of_memory) {
+      out.message = "minikafka memory cap (--max-memory-bytes) reached; delete records or topics, or raise the cap";
+      spdlog::warn("produce to {}-{} refused: memory cap of {} bytes reached", topic.name, part.index,
+                   ctx.srv.config().max_memory_bytes);
+    } else {
+      out.message = std::string("storage: ") + storage::to_string(res.error());
+      spdlog::warn("produce to {}-{} failed: {}", topic.name, part.index, out.message);
+    }
     return out;
   }
   out.base_offset = res.value();
