@@ -24,6 +24,8 @@ mk::broker_config to_config(const broker_options& o) {
   c.auto_create_topics = o.auto_create_topics;
   c.strict_replication_factor = o.strict_replication_factor;
   c.max_request_size = o.max_request_size;
+  c.max_memory_bytes = o.max_memory_bytes;
+  c.retention_check_interval_ms = o.retention_check_interval_ms;
   c.group_initial_rebalance_delay_ms = o.group_initial_rebalance_delay_ms;
   c.group_min_session_timeout_ms = o.group_min_session_timeout_ms;
   c.group_max_session_timeout_ms = o.group_max_session_timeout_ms;

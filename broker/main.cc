@@ -32,6 +32,12 @@ int main(int argc, char** argv) {
                "Reject replication factors above the broker count (INVALID_REPLICATION_FACTOR) like Kafka");
   app.add_option("--max-request-size", cfg.max_request_size, "Largest request frame in bytes (socket.request.max.bytes)")
       ->capture_default_str();
+  app.add_option("--max-memory-bytes", cfg.max_memory_bytes,
+                 "Memory backend: cap on stored record bytes; past it produce gets KAFKA_STORAGE_ERROR (0 = no cap)")
+      ->capture_default_str();
+  app.add_option("--retention-check-interval-ms", cfg.retention_check_interval_ms,
+                 "How often retention.ms / retention.bytes are enforced (log.retention.check.interval.ms)")
+      ->capture_default_str();
   app.add_option("--group-initial-rebalance-delay-ms", cfg.group_initial_rebalance_delay_ms,
                  "Wait this long for more members when a group forms (Kafka's default is 3000)")
       ->capture_default_str()

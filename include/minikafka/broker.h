@@ -31,6 +31,8 @@ struct broker_options {
   bool auto_create_topics = true;
   bool strict_replication_factor = false;  // reject replication factor > broker count like Kafka
   size_t max_request_size = 100 * 1024 * 1024;
+  size_t max_memory_bytes = 0;  // cap on stored record bytes (0 = none)
+  int32_t retention_check_interval_ms = 1000;
   int32_t group_initial_rebalance_delay_ms = 0;  // Kafka: 3000
   int32_t group_min_session_timeout_ms = 6000;
   int32_t group_max_session_timeout_ms = 1800000;
