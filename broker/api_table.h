@@ -22,6 +22,7 @@ struct reply {
   bool respond = true;   // false: send nothing (Produce with acks=0)
   bool close_after = false;  // close the connection after sending (or instead of sending)
   std::string error;     // why, for the log line
+  int errors = 0;        // error codes in the response (for metrics), when the handler counts them
   proto::writer body;
 };
 

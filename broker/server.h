@@ -20,6 +20,7 @@
 #include "broker/cluster.h"
 #include "broker/config.h"
 #include "broker/groups/group_coordinator.h"
+#include "broker/metrics.h"
 #include "storage/partition_log.h"
 
 namespace mk {
@@ -58,6 +59,10 @@ class server {
   mk::cluster& cluster() { return *cluster_; }
   groups::group_coordinator& groups() { return *groups_; }
   storage::storage_engine& engine() { return *engine_; }
+  broker_metrics& metrics() { return metrics_; }
+  size_t connection_count() const { return connections_.size(); }
+  // Monotonic time the server was constructed (uptime).
+  std::chrono::steady_clock::time_point started_at() const { return started_at_; }
   // Call after every coordinator call: re-arms the one timer that drives its tick().
   void groups_changed();
   const broker_config& config() const { return cfg_; }
@@ -78,6 +83,8 @@ class server {
   std::unique_ptr<storage::storage_engine> engine_;
   std::unique_ptr<mk::cluster> cluster_;
   api_table apis_;
+  broker_metrics metrics_;
+  std::chrono::steady_clock::time_point started_at_ = std::chrono::steady_clock::now();
   std::unique_ptr<groups::group_coordinator> groups_;
   std::set<connection*> connections_;  // before io_: connections unregister while io_ dies
   asio::io_context io_{1};

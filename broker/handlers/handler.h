@@ -16,6 +16,12 @@ namespace asio = boost::asio;
 using proto::error_code;
 using proto::code;
 
+// Counts a response's top-level error code for the per-API error metric.
+template <typename Resp>
+void count_errors(const Resp& resp, reply& out) {
+  if constexpr (requires { resp.error_code; }) out.errors += resp.error_code != 0;
+}
+
 template <typename Req, typename Resp, Resp (*Fn)(request_context&, Req&)>
 asio::awaitable<reply> sync(request_context& ctx, proto::reader& r) {
   reply out;
@@ -27,6 +33,7 @@ asio::awaitable<reply> sync(request_context& ctx, proto::reader& r) {
     co_return out;
   }
   Resp resp = Fn(ctx, req);
+  count_errors(resp, out);
   resp.encode(out.body, ctx.version());
   co_return out;
 }
@@ -42,6 +49,7 @@ asio::awaitable<reply> async(request_context& ctx, proto::reader& r) {
     co_return out;
   }
   Resp resp = co_await Fn(ctx, req);
+  count_errors(resp, out);
   resp.encode(out.body, ctx.version());
   co_return out;
 }

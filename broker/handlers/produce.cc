@@ -174,6 +174,7 @@ asio::awaitable<reply> produce(request_context& ctx, proto::reader& r) {
       pr.log_start_offset = o.log_start_offset;
       if (!o.message.empty()) pr.error_message = o.message;
       any_error = any_error || o.error != error_code::none;
+      out.errors += o.error != error_code::none;
     }
   }
   if (req.acks == 0) {

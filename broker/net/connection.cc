@@ -41,9 +41,13 @@ connection::connection(server& srv, asio::ip::tcp::socket socket, int32_t node_i
   auto ep = socket_.remote_endpoint(ec);
   peer_ = ec ? std::string("?") : ep.address().to_string() + ":" + std::to_string(ep.port());
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  srv_.metrics().connections_opened++;
 }
 
-connection::~connection() { srv_.forget(this); }
+connection::~connection() {
+  srv_.metrics().connections_closed++;
+  srv_.forget(this);
+}
 
 void connection::start() {
   asio::co_spawn(socket_.get_executor(), [self = shared_from_this()] { return self->read_loop(); },
@@ -71,6 +75,7 @@ asio::awaitable<void> connection::read_loop() {
       if (st == proto::frame_status::too_large || st == proto::frame_status::negative_size) {
         int32_t n = static_cast<int32_t>((uint32_t{size_buf[0]} << 24) | (uint32_t{size_buf[1]} << 16) |
                                          (uint32_t{size_buf[2]} << 8) | size_buf[3]);
+        srv_.metrics().connections_rejected_requests++;
         spdlog::warn("{}: closing connection: request size {} is {} (limit {} bytes)", peer_, n,
                      n < 0 ? "negative" : "over the limit", max_size);
         break;
@@ -78,10 +83,13 @@ asio::awaitable<void> connection::read_loop() {
       // Allocated only now that the size is known to be within the limit.
       auto frame = std::make_shared<std::vector<uint8_t>>(body_size);
       co_await asio::async_read(socket_, asio::buffer(*frame), asio::use_awaitable);
+      srv_.metrics().bytes_in += body_size + 4;
+      const auto started = std::chrono::steady_clock::now();
 
       proto::reader r(frame->data(), frame->size(), frame);
       proto::request_header h;
       if (!proto::decode_request_header(r, h)) {
+        srv_.metrics().connections_rejected_requests++;
         spdlog::warn("{}: closing connection: malformed request header ({} bytes)", peer_, body_size);
         break;
       }
@@ -103,11 +111,13 @@ asio::awaitable<void> connection::read_loop() {
         continue;
       }
       if (!e) {
+        srv_.metrics().connections_rejected_requests++;
         spdlog::warn("{}: closing connection: unsupported API key {} ({}) v{} from client '{}'", peer_, h.api_key,
                      api_name(h.api_key), h.api_version, h.client_id);
         break;
       }
       if (!version_ok) {
+        srv_.metrics().connections_rejected_requests++;
         spdlog::warn("{}: closing connection: unsupported version {} of {} (served: {}-{}) from client '{}'", peer_,
                      h.api_version, e->name, e->min_version, e->max_version, h.client_id);
         break;
@@ -116,8 +126,14 @@ asio::awaitable<void> connection::read_loop() {
       if (!srv_.config().record_requests_dir.empty()) record(h, *frame);
       request_context ctx{srv_, h, node_id_, peer_};
       reply rep = co_await e->fn(ctx, r);
+      if (api_metrics* m = srv_.metrics().api(h.api_key)) {
+        m->requests++;
+        if (!rep.ok || rep.close_after || rep.errors > 0) m->errors++;
+        m->observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+      }
       if (closed_) break;
       if (!rep.ok) {
+        srv_.metrics().connections_rejected_requests++;
         spdlog::warn("{}: closing connection: {} from client '{}'", peer_, rep.error, h.client_id);
         break;
       }
@@ -155,7 +171,10 @@ asio::awaitable<void> connection::read_loop() {
 
 void connection::send(std::vector<shared_chunk> frame) {
   if (closed_) return;
-  for (const auto& c : frame) queued_bytes_ += c.size;
+  size_t n = 0;
+  for (const auto& c : frame) n += c.size;
+  queued_bytes_ += n;
+  srv_.metrics().bytes_out += n;
   outq_.push_back(std::move(frame));
   if (!writing_) write_more();
 }

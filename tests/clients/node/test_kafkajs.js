@@ -6,8 +6,8 @@
 // or through ctest (`ctest -L clients`).
 //
 // kafkajs consumers always join a consumer group, so data written here is checked through the
-// admin API (fetchTopicOffsets watermarks); the consumer round trip is a separate test that is
-// skipped unless MINIKAFKA_GROUPS=1 (consumer groups are issue 3).
+// admin API (fetchTopicOffsets watermarks); the consumer round trip is a separate test (more
+// consumer-group workflows: test_kafkajs_groups.js).
 
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -23,7 +23,6 @@ try {
 const { Kafka, CompressionTypes, Partitioners, logLevel } = kafkajs;
 
 const TEST_TIMEOUT_MS = 30000;
-const GROUPS = process.env.MINIKAFKA_GROUPS === '1';
 
 describe('kafkajs against minikafka', () => {
   let broker;
@@ -216,7 +215,7 @@ describe('kafkajs against minikafka', () => {
 
   // -- consuming (needs consumer groups) --------------------------------------------------------
   it('consumer group reads back keys, values and headers from the beginning',
-    { timeout: TEST_TIMEOUT_MS, skip: GROUPS ? false : 'needs consumer groups (issue 3)' }, async () => {
+    { timeout: TEST_TIMEOUT_MS }, async () => {
       const topic = await makeTopic('kjs-consume', 2);
       const p = await producer();
       const sent = Array.from({ length: 20 }, (_, i) => ({
