@@ -4,6 +4,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cctype>
+
 #include "broker/groups/lag.h"
 #include "broker/server.h"
 
@@ -33,7 +35,10 @@ mk::broker_config to_config(const broker_options& o) {
 }
 
 void throw_if(const mk::topic_error& e) {
-  if (e) throw error(mk::proto::code(e.code), std::string(mk::proto::error_name(e.code)) + ": " + e.message);
+  if (!e) return;
+  std::string name = mk::proto::error_name(e.code);
+  for (auto& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  throw error(mk::proto::code(e.code), name + ": " + e.message);
 }
 }  // namespace
 

@@ -32,6 +32,13 @@ int main(int argc, char** argv) {
                "Reject replication factors above the broker count (INVALID_REPLICATION_FACTOR) like Kafka");
   app.add_option("--max-request-size", cfg.max_request_size, "Largest request frame in bytes (socket.request.max.bytes)")
       ->capture_default_str();
+  app.add_option("--storage", cfg.storage, "Where data lives: memory (default) or rocksdb (survives restarts)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"memory", "rocksdb"}));
+  app.add_option("--data-dir", cfg.data_dir, "RocksDB directory (with --storage rocksdb)");
+  app.add_flag("--sync", cfg.sync,
+               "RocksDB: fsync the write-ahead log before acknowledging each produce (survives power loss); "
+               "without it, acknowledged data survives a process crash (kill -9) but not an OS crash");
   app.add_option("--max-memory-bytes", cfg.max_memory_bytes,
                  "Memory backend: cap on stored record bytes; past it produce gets KAFKA_STORAGE_ERROR (0 = no cap)")
       ->capture_default_str();
@@ -69,7 +76,14 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  mk::server srv(cfg);
+  std::unique_ptr<mk::server> srv_holder;
+  try {
+    srv_holder = std::make_unique<mk::server>(cfg);
+  } catch (const std::exception& ex) {
+    spdlog::critical("cannot start: {}", ex.what());
+    return 1;
+  }
+  mk::server& srv = *srv_holder;
   try {
     srv.start();
   } catch (const std::exception& ex) {

@@ -6,10 +6,31 @@
 #include "broker/retention.h"
 #include "storage/metadata_store.h"
 #include "storage/memory/memory_engine.h"
+#if MINIKAFKA_HAVE_ROCKSDB
+#include "storage/rocksdb/rocksdb_engine.h"
+#endif
 
 namespace mk {
 
 namespace {
+
+std::unique_ptr<storage::storage_engine> make_engine(const broker_config& cfg) {
+  if (cfg.storage == "memory") return std::make_unique<storage::memory_engine>(cfg.max_memory_bytes);
+  if (cfg.storage == "rocksdb") {
+#if MINIKAFKA_HAVE_ROCKSDB
+    if (cfg.data_dir.empty()) throw std::runtime_error("--storage rocksdb needs --data-dir");
+    std::string why;
+    auto e = storage::open_rocksdb_engine(cfg.data_dir, storage::rocksdb_options{.sync = cfg.sync}, &why);
+    if (!e) throw std::runtime_error("cannot open RocksDB in " + cfg.data_dir + ": " + why);
+    spdlog::info("storage: RocksDB in {} ({})", cfg.data_dir, cfg.sync ? "fsync before acknowledging" : "no fsync");
+    return std::move(e.value());
+#else
+    throw std::runtime_error("this build has no RocksDB support");
+#endif
+  }
+  throw std::runtime_error("unknown storage backend '" + cfg.storage + "' (memory or rocksdb)");
+}
+
 int64_t steady_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
@@ -17,7 +38,7 @@ int64_t steady_ms() {
 
 server::server(broker_config cfg, std::unique_ptr<storage::storage_engine> engine)
     : cfg_(std::move(cfg)), engine_(std::move(engine)), apis_(api_table::defaults()) {
-  if (!engine_) engine_ = std::make_unique<storage::memory_engine>(cfg_.max_memory_bytes);
+  if (!engine_) engine_ = make_engine(cfg_);
   cluster_ = std::make_unique<mk::cluster>(cfg_, *engine_);
   groups::coordinator_config gc;
   gc.initial_rebalance_delay_ms = cfg_.group_initial_rebalance_delay_ms;

@@ -33,7 +33,14 @@ void encode_request_header(writer& w, const request_header& h) {
   w.i32(h.correlation_id);
   int hv = request_header_version(h.api_key, h.api_version);
   if (hv >= 1) w.string(h.client_id, false);
-  if (hv >= 2) w.uvarint(0);
+  if (hv >= 2) {  // tag section: the header defines no tags, so these are the unknown ones kept by decoding
+    w.uvarint(static_cast<uint32_t>(h.tags.size()));
+    for (const auto& t : h.tags) {
+      w.uvarint(t.tag);
+      w.uvarint(static_cast<uint32_t>(t.data.size()));
+      w.raw(t.data.data(), t.data.size());
+    }
+  }
 }
 
 int response_header_version(int16_t api_key, int16_t api_version) {

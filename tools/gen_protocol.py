@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generates minikafka's message codecs from Kafka's JSON message schemas.
 
-Usage: gen_protocol.py [--check] SCHEMA_DIR OUT_DIR
+Usage: gen_protocol.py [--check] SCHEMA_DIR OUT_DIR [TEST_OUT_DIR]
 
 SCHEMA_DIR is Kafka's clients/src/main/resources/common/message/ folder (the committed output
 was generated from Apache Kafka 3.9.0, tag 3.9.0-rc3, see ../shared/kafka-protocol/SOURCE.md).
@@ -10,6 +10,12 @@ that covers every version: fields a version does not carry decode to their defau
 fields are written only when they differ from their default, and unknown tagged fields survive
 a round trip. It also writes api_keys.h (every API key's name, version range and first flexible
 version) and all_messages.h. With --check it only compares and exits 1 when OUT_DIR is stale.
+
+With TEST_OUT_DIR (tests/generated/) it also writes test-only code there: for every struct a
+`randomize(msg, version, rng)` overload that fills each field present at that version with random
+values, and a registry of every message type (name, API key, version range) with type-erased
+randomize/encode/decode/equals, so one test can loop over all messages and versions (see
+tests/unit/protocol_roundtrip_test.cc). --check then covers both folders.
 """
 import json
 import os
@@ -195,7 +201,12 @@ class Gen:
         if t.startswith("[]"):
             elem = t[2:]
             if nullable:
-                out.append(f"{ind}if (!{expr}) {{ w.array_len(-1, {flex}); }} else {{")
+                # Null is only writable where the schema allows it; elsewhere it goes out as an
+                # empty array (as null strings go out as ""), never as a length the decoder rejects.
+                present = intersect(parse_versions(f.get("taggedVersions") or f["versions"]), self.valid)
+                nullable_r = parse_versions(f.get("nullableVersions"))
+                null_len = "-1" if intersect(present, nullable_r) == present else f"({nv}) ? -1 : 0"
+                out.append(f"{ind}if (!{expr}) {{ w.array_len({null_len}, {flex}); }} else {{")
                 out += self.enc_array(elem, f"(*{expr})", f, flex, ind + "  ")
                 out.append(f"{ind}}}")
             else:
@@ -229,10 +240,52 @@ class Gen:
         return out
 
     # ---- decoding -------------------------------------------------------------------------
-    def min_size(self, elem, flexible_expr):
-        if elem in PRIMS:
-            return PRIMS[elem][2]
-        return 1
+    def is_flex_version(self, v):
+        return self.flex is not None and self.flex[0] <= v <= self.flex[1]
+
+    def struct_fields(self, f):
+        elem = f["type"][2:] if f["type"].startswith("[]") else f["type"]
+        return f.get("fields") or self.common[elem]["fields"]
+
+    def wire_min(self, t, f, v):
+        """Fewest bytes a value of schema type t (field f) takes on the wire at version v."""
+        flex = self.is_flex_version(v)
+        if t.startswith("[]") or t in ("string", "bytes", "records"):
+            if flex:
+                return 1  # compact length (0 = null, 1 = empty)
+            return 2 if t == "string" else 4
+        if t in PRIMS:
+            return PRIMS[t][2]
+        if parse_versions(f.get("nullableVersions")) is not None:
+            return 1  # the -1 marker of a null struct
+        return self.struct_wire_min(self.struct_fields(f), v)
+
+    def struct_wire_min(self, fields, v):
+        n = 1 if self.is_flex_version(v) else 0  # tag section count
+        for f in fields:
+            r = parse_versions(f["versions"])
+            if f.get("taggedVersions") or r is None or not (r[0] <= v <= r[1]):
+                continue
+            n += self.wire_min(f["type"], f, v)
+        return n
+
+    def min_size(self, f, elem):
+        """C++ expression for the fewest bytes one element of array field f takes at version v.
+        array_len() rejects counts the remaining bytes cannot hold, so decoders may reserve()."""
+        present = parse_versions(f["taggedVersions"] if f.get("taggedVersions") else f["versions"])
+        lo, hi = intersect(present, self.valid)
+        # The element itself is never null (only the array may be).
+        ef = {"type": elem} if elem in PRIMS else {"type": elem, "fields": self.struct_fields(f)}
+        runs = []  # [lo, hi, size] over the versions the field exists in
+        for v in range(lo, hi + 1):
+            m = self.wire_min(elem, ef, v)
+            if runs and runs[-1][2] == m:
+                runs[-1][1] = v
+            else:
+                runs.append([lo if not runs else v, v, m])
+        if len(runs) == 1:
+            return str(runs[0][2])
+        return "(" + " : ".join(f"v <= {hi} ? {m}" for _, hi, m in runs[:-1]) + f" : {runs[-1][2]})"
 
     def dec_value(self, t, expr, f, flex, ind, reader="r"):
         nullable = parse_versions(f.get("nullableVersions")) is not None
@@ -241,7 +294,7 @@ class Gen:
         if t.startswith("[]"):
             elem = t[2:]
             et = PRIMS[elem][0] if elem in PRIMS else f["_ctype"]
-            ms = self.min_size(elem, flex)
+            ms = self.min_size(f, elem)
             out.append(f"{ind}{{")
             out.append(f"{ind}  int64_t n = {reader}.array_len({flex}, {ms});")
             if nullable:
@@ -391,6 +444,95 @@ class Gen:
         out.append("")
         return out
 
+    # ---- test support: random instances (TEST_OUT_DIR) ------------------------------------
+    def rand_value(self, t, expr, f, ind):
+        """Code giving `expr` (of schema type t) a random value valid at version v."""
+        nullable = parse_versions(f.get("nullableVersions")) is not None
+        nv = self.cond(parse_versions(f.get("nullableVersions")))
+        out = []
+        if t.startswith("[]"):
+            elem = t[2:]
+            if nullable:
+                out.append(f"{ind}if (({nv}) && rng.one_in(5)) {{")
+                out.append(f"{ind}  {expr}.reset();")
+                out.append(f"{ind}}} else {{")
+                out.append(f"{ind}  auto& a = {expr}.emplace();")
+            else:
+                out.append(f"{ind}{{")
+                out.append(f"{ind}  auto& a = {expr};")
+                out.append(f"{ind}  a.clear();")
+            out.append(f"{ind}  for (size_t n = rng.below(4), i = 0; i < n; ++i) {{")
+            if elem in PRIMS:
+                out.append(f"{ind}    {PRIMS[elem][0]} e{{}};")
+                out += self.rand_value(elem, "e", {"type": elem}, ind + "    ")
+                out.append(f"{ind}    a.push_back(std::move(e));")
+            else:  # now and then a default element (the smallest encoding, for most structs)
+                out.append(f"{ind}    if (rng.one_in(6)) a.emplace_back(); else randomize(a.emplace_back(), v, rng);")
+            out.append(f"{ind}  }}")
+            out.append(f"{ind}}}")
+            return out
+        if t == "bool":
+            return [f"{ind}{expr} = rng.boolean();"]
+        if t in ("int8", "int16", "uint16", "int32", "int64"):
+            return [f"{ind}{expr} = rng.integer<{PRIMS[t][0]}>();"]
+        if t == "float64":
+            return [f"{ind}{expr} = rng.f64();"]
+        if t == "uuid":
+            return [f"{ind}{expr} = rng.id();"]
+        if t in ("string", "bytes"):
+            if nullable:
+                return [f"{ind}if (({nv}) && rng.one_in(4)) {expr} = std::nullopt; else {expr} = rng.str();"]
+            return [f"{ind}{expr} = rng.str();"]
+        if t == "records":
+            return [f"{ind}{expr} = rng.recs({nv if nullable else 'false'});"]
+        if nullable:
+            return [f"{ind}if (({nv}) && rng.one_in(4)) {expr}.reset(); else randomize({expr}.emplace(), v, rng);"]
+        return [f"{ind}randomize({expr}, v, rng);"]
+
+    def gen_struct_rand(self, qual, fields, static):
+        flexc = self.flex_cond()
+        regular = [f for f in fields if not f.get("taggedVersions")]
+        tagged = sorted([f for f in fields if f.get("taggedVersions")], key=lambda f: f["tag"])
+        out = [f"{'static ' if static else ''}void randomize({qual}& m, int16_t v, ::mk::proto::test_rng& rng) {{",
+               "  (void)v;",
+               "  (void)rng;",
+               f"  m = {qual}{{}};"]
+        for f in regular:
+            c = self.cond(parse_versions(f["versions"]))
+            if c == "false":
+                continue
+            if c == "true":
+                out += self.rand_value(f["type"], "m." + member_name(f["name"]), f, "  ")
+                continue
+            out.append(f"  if ({c}) {{")
+            out += self.rand_value(f["type"], "m." + member_name(f["name"]), f, "    ")
+            out.append("  }")
+        for f in tagged:  # set about half of the time; otherwise they keep their defaults
+            c = self.cond(parse_versions(f["taggedVersions"]))
+            if c == "false":
+                continue
+            out.append(f"  if (({c}) && rng.one_in(2)) {{")
+            out += self.rand_value(f["type"], "m." + member_name(f["name"]), f, "    ")
+            out.append("  }")
+        if flexc != "false":
+            known = ", ".join(str(f["tag"]) for f in tagged)
+            out.append(f"  if (({flexc}) && rng.one_in(8)) rng.add_unknown_tags(m.unknown_tagged_fields, {{{known}}});")
+        out.append("}")
+        out.append("")
+        return out
+
+    def generate_random(self, top):
+        """randomize() overloads for the top struct (public) and its nested structs (file-local)."""
+        out = []
+        for cname, _ in self.structs:
+            out.append(f"static void randomize({top}::{cname}& m, int16_t v, ::mk::proto::test_rng& rng);")
+        if self.structs:
+            out.append("")
+        for cname, fields in self.structs:
+            out += self.gen_struct_rand(f"{top}::{cname}", fields, True)
+        out += self.gen_struct_rand(top, self.spec["fields"], False)
+        return out
+
     def generate(self):
         spec = self.spec
         top = snake(spec["name"])
@@ -432,12 +574,260 @@ def load(schema_dir, name):
         return json.loads(strip_comments(fh.read()))
 
 
-def render_all(schema_dir):
+TEST_BANNER = ("// Generated by tools/gen_protocol.py (test support, Kafka {release} schemas).\n"
+               "// Do not edit: change the generator and regenerate (target regenerate_protocol).\n")
+
+TEST_SUPPORT_H = r"""#pragma once
+
+// Test-only helpers shared by the generated randomize() functions and the message registry
+// (tests/generated/test_messages.h).
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <initializer_list>
+#include <limits>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "protocol/wire.h"
+
+namespace mk::proto {
+
+// Deterministic random source for test messages. std::mt19937_64's sequence is fixed by the
+// standard, so a seed reproduces the same messages with every compiler and library.
+class test_rng {
+ public:
+  explicit test_rng(uint64_t seed = 1) : g_(seed) {}
+
+  uint64_t next() { return g_(); }
+  // Uniform-ish in [0, n); 0 when n == 0.
+  size_t below(size_t n) { return n == 0 ? 0 : static_cast<size_t>(next() % n); }
+  bool one_in(unsigned n) { return below(n) == 0; }
+  bool boolean() { return (next() & 1) != 0; }
+
+  // Any value of T, with 0, -1, min, max and small values over-represented.
+  template <typename T>
+  T integer() {
+    switch (below(8)) {
+      case 0:
+        return T(0);
+      case 1:
+        return std::numeric_limits<T>::min();
+      case 2:
+        return std::numeric_limits<T>::max();
+      case 3:
+        return static_cast<T>(-1);
+      case 4:
+        return static_cast<T>(below(200));
+      default:
+        return static_cast<T>(next());
+    }
+  }
+
+  // Any double but NaN (NaN != NaN would break equality checks; -0.0 and infinities are fine).
+  double f64() {
+    if (one_in(4)) return 0.0;
+    if (one_in(3)) return static_cast<double>(static_cast<int64_t>(next())) / 1024.0;
+    double d;
+    do {
+      uint64_t u = next();
+      std::memcpy(&d, &u, sizeof d);
+    } while (d != d);
+    return d;
+  }
+
+  // Random bytes: empty a quarter of the time, usually short, sometimes a few hundred bytes.
+  std::string str() {
+    size_t n = one_in(4) ? 0 : one_in(16) ? 200 + below(400) : below(24);
+    std::string s(n, '\0');
+    for (auto& c : s) c = static_cast<char>(one_in(2) ? 'a' + below(26) : next());
+    return s;
+  }
+
+  // A random non-zero uuid, or the zero uuid a quarter of the time.
+  uuid id() {
+    uuid u;
+    if (one_in(4)) return u;
+    for (auto& b : u.bytes) b = static_cast<uint8_t>(next());
+    if (u.is_zero()) u.bytes[0] = 1;
+    return u;
+  }
+
+  // Record data: null (when allowed), empty, or a random byte string in one or two chunks, some
+  // longer than 512 bytes so the writer splices them in instead of copying.
+  records recs(bool may_be_null) {
+    if (may_be_null && one_in(4)) return records{};
+    records r = records::empty_set();
+    size_t n = one_in(4) ? 0 : one_in(5) ? 513 + below(1500) : 1 + below(64);
+    std::vector<uint8_t> b(n);
+    for (auto& x : b) x = static_cast<uint8_t>(next());
+    if (n >= 2 && one_in(2)) {
+      size_t k = 1 + below(n - 1);
+      r.chunks.push_back(shared_chunk::copy_of(b.data(), k));
+      r.chunks.push_back(shared_chunk::copy_of(b.data() + k, n - k));
+    } else if (n > 0) {
+      r.chunks.push_back(shared_chunk::adopt(std::move(b)));
+    }
+    return r;
+  }
+
+  // Appends one or two tagged fields whose numbers are none of `known`, in ascending tag order
+  // (as they appear on the wire), each holding a few random bytes.
+  void add_unknown_tags(unknown_tags& out, std::initializer_list<uint32_t> known) {
+    uint32_t top = 0;
+    for (auto k : known) top = std::max(top, k + 1);
+    std::vector<uint32_t> tags;
+    const size_t want = 1 + below(2);
+    while (tags.size() < want) {
+      uint32_t t = one_in(4) ? static_cast<uint32_t>(1000 + below(100000)) : static_cast<uint32_t>(below(top + 4));
+      if (std::find(known.begin(), known.end(), t) != known.end()) continue;
+      if (std::find(tags.begin(), tags.end(), t) != tags.end()) continue;
+      tags.push_back(t);
+    }
+    std::sort(tags.begin(), tags.end());
+    for (auto t : tags) {
+      std::string data(below(9), '\0');
+      for (auto& c : data) c = static_cast<char>(next());
+      out.push_back(unknown_tag{t, std::move(data)});
+    }
+  }
+
+ private:
+  std::mt19937_64 g_;
+};
+
+enum class message_kind { request, response, data };
+
+// One message value behind a type-erased interface, for tests that loop over every message type.
+class any_message {
+ public:
+  virtual ~any_message() = default;
+  // Replaces the value with a random one valid at version v.
+  virtual void randomize(int16_t v, test_rng& rng) = 0;
+  virtual void encode(writer& w, int16_t v) const = 0;
+  virtual void decode(reader& r, int16_t v) = 0;
+  // Same message type and equal values (operator==, unknown tagged fields included).
+  virtual bool equals(const any_message& other) const = 0;
+};
+
+namespace detail {
+// Called unqualified so argument-dependent lookup finds the generated randomize() overloads.
+template <typename T>
+void randomize_value(T& m, int16_t v, test_rng& rng) {
+  randomize(m, v, rng);
+}
+}  // namespace detail
+
+template <typename T>
+class typed_message final : public any_message {
+ public:
+  T value;
+
+  void randomize(int16_t v, test_rng& rng) override { detail::randomize_value(value, v, rng); }
+  void encode(writer& w, int16_t v) const override { value.encode(w, v); }
+  void decode(reader& r, int16_t v) override { value.decode(r, v); }
+  bool equals(const any_message& other) const override {
+    auto* o = dynamic_cast<const typed_message*>(&other);
+    return o != nullptr && o->value == value;
+  }
+};
+
+template <typename T>
+std::unique_ptr<any_message> make_message() {
+  return std::make_unique<typed_message<T>>();
+}
+
+struct message_type {
+  const char* name;  // schema name, e.g. "ProduceRequest"
+  message_kind kind;
+  int16_t api_key;  // -1 for data (non-API) messages
+  int16_t min_version;
+  int16_t max_version;
+  int16_t first_flexible_version;  // -1 = never flexible
+  std::unique_ptr<any_message> (*create)();
+};
+
+}  // namespace mk::proto
+"""
+
+
+def render_tests(schema_dir, names):
+    """Test-only files for TEST_OUT_DIR: randomize() per message, support header, registry."""
     files = {}
+    banner_t = TEST_BANNER.format(release=KAFKA_RELEASE)
+    files["test_support.h"] = banner_t + TEST_SUPPORT_H
+    entries = []
+    decls = []
+    for n in names:
+        spec = load(schema_dir, n)
+        g = Gen(spec, n + ".json")
+        top, _, _ = g.generate()
+        body = g.generate_random(top)
+        files[top + "_random.cc"] = (
+            banner(n + ".json") + f"// Test support: random {spec['name']} values.\n"
+            f"#include \"protocol/generated/{top}.h\"\n#include \"tests/generated/test_support.h\"\n\n"
+            "#include <climits>\n#include <cstdint>\n\nnamespace mk::proto {\n\n" + "\n".join(body) +
+            "}  // namespace mk::proto\n")
+        if "apiKey" in spec:
+            kind = "message_kind::request" if spec["type"] == "request" else "message_kind::response"
+            key = spec["apiKey"]
+        else:
+            kind, key = "message_kind::data", -1
+        ff = g.flex[0] if g.flex else -1
+        decls.append(f"void randomize({top}& m, int16_t v, test_rng& rng);")
+        entries.append(f"      {{\"{spec['name']}\", {kind}, {key}, {g.valid[0]}, {g.valid[1]}, {ff}, &make_message<{top}>}},")
+    h = [banner_t.rstrip("\n"), "#pragma once", "",
+         "// Every generated message: random values and a registry for tests that cover all of them.", "",
+         "#include <string_view>", "#include <vector>", "",
+         "#include \"protocol/generated/all_messages.h\"", "#include \"tests/generated/test_support.h\"", "",
+         "namespace mk::proto {", "",
+         "// Fill every field present at version v with a random value (fields absent at v keep their",
+         "// defaults; tagged fields are set about half of the time).",
+         *decls, "",
+         "// Every generated message type, requests and responses by API key, then data messages.",
+         "const std::vector<message_type>& all_message_types();",
+         "// The request or response type of an API key; nullptr if not generated.",
+         "const message_type* find_message_type(message_kind kind, int16_t api_key);",
+         "// By schema name (\"FetchRequest\"); nullptr if not generated.",
+         "const message_type* find_message_type(std::string_view name);", "",
+         "}  // namespace mk::proto", ""]
+    files["test_messages.h"] = "\n".join(h)
+    cc = [banner_t.rstrip("\n"), "#include \"tests/generated/test_messages.h\"", "",
+          "namespace mk::proto {", "",
+          "const std::vector<message_type>& all_message_types() {",
+          "  static const std::vector<message_type> types = {",
+          *entries,
+          "  };",
+          "  return types;",
+          "}", "",
+          "const message_type* find_message_type(message_kind kind, int16_t api_key) {",
+          "  for (const auto& t : all_message_types())",
+          "    if (t.kind == kind && t.api_key == api_key) return &t;",
+          "  return nullptr;",
+          "}", "",
+          "const message_type* find_message_type(std::string_view name) {",
+          "  for (const auto& t : all_message_types())",
+          "    if (name == t.name) return &t;",
+          "  return nullptr;",
+          "}", "",
+          "}  // namespace mk::proto", ""]
+    files["test_messages.cc"] = "\n".join(cc)
+    return files
+
+
+def message_names():
     names = []
     for api in APIS:
         names += [api + "Request", api + "Response"]
-    names += DATA
+    return names + DATA
+
+
+def render_all(schema_dir):
+    files = {}
+    names = message_names()
     includes = []
     for n in names:
         spec = load(schema_dir, n)
@@ -492,19 +882,12 @@ def render_all(schema_dir):
     return files
 
 
-def main(argv):
-    check = False
-    if argv and argv[0] == "--check":
-        check = True
-        argv = argv[1:]
-    if len(argv) != 2:
-        print(__doc__)
-        return 2
-    schema_dir, out_dir = argv
-    files = render_all(schema_dir)
+def sync_dir(files, out_dir, check):
+    """Writes `files` into out_dir (or with check only compares); returns the stale/extra names."""
     stale = []
-    os.makedirs(out_dir, exist_ok=True)
-    existing = {f for f in os.listdir(out_dir) if f.endswith((".h", ".cc"))}
+    if not check:
+        os.makedirs(out_dir, exist_ok=True)
+    existing = {f for f in os.listdir(out_dir) if f.endswith((".h", ".cc"))} if os.path.isdir(out_dir) else set()
     for name, text in sorted(files.items()):
         path = os.path.join(out_dir, name)
         old = open(path, encoding="utf-8").read() if os.path.exists(path) else None
@@ -514,16 +897,36 @@ def main(argv):
                 with open(path, "w", encoding="utf-8") as fh:
                     fh.write(text)
     extra = sorted(existing - set(files))
-    if check:
-        if stale or extra:
-            print("protocol/generated is out of date:", ", ".join(stale + extra))
-            return 1
-        print("protocol/generated is up to date")
-        return 0
-    for name in extra:
-        os.remove(os.path.join(out_dir, name))
-    print(f"wrote {len(stale)} of {len(files)} files to {out_dir}")
-    return 0
+    if not check:
+        for name in extra:
+            os.remove(os.path.join(out_dir, name))
+    return stale, extra
+
+
+def main(argv):
+    check = False
+    if argv and argv[0] == "--check":
+        check = True
+        argv = argv[1:]
+    if len(argv) not in (2, 3):
+        print(__doc__)
+        return 2
+    schema_dir, out_dir = argv[0], argv[1]
+    outputs = [(out_dir, render_all(schema_dir))]
+    if len(argv) == 3:
+        outputs.append((argv[2], render_tests(schema_dir, message_names())))
+    status = 0
+    for folder, files in outputs:
+        stale, extra = sync_dir(files, folder, check)
+        if check:
+            if stale or extra:
+                print(f"{folder} is out of date:", ", ".join(stale + extra))
+                status = 1
+            else:
+                print(f"{folder} is up to date")
+        else:
+            print(f"wrote {len(stale)} of {len(files)} files to {folder}")
+    return status
 
 
 if __name__ == "__main__":

@@ -89,6 +89,7 @@ asio::awaitable<proto::join_group_response> join_group(request_context& ctx, pro
   jr.protocol_type = req.protocol_type;
   for (auto& p : req.protocols) jr.protocols.push_back(groups::protocol_entry{p.name, std::move(p.metadata)});
   jr.require_known_member_id = v >= 4 && !req.group_instance_id;
+  jr.supports_skip_assignment = v >= 9;
 
   auto slot = std::make_shared<result_slot<groups::join_result>>(co_await asio::this_coro::executor);
   ctx.srv.groups().join(jr, [slot](const groups::join_result& r) { slot->set(r); });
@@ -155,10 +156,9 @@ proto::leave_group_response leave_group(request_context& ctx, proto::leave_group
   auto errs = ctx.srv.groups().leave(req.group_id, members, top);
   ctx.srv.groups_changed();
   if (ctx.version() >= 3) {
-    // v3+: per-member errors; the top level reports only group-wide failures.
-    resp.error_code = code(top == error_code::invalid_group_id || (top == error_code::unknown_member_id && members.size() != 1)
-                               ? top
-                               : error_code::none);
+    // v3+: per-member errors; the top level reports only a bad group id (Kafka answers an
+    // unknown group with NONE and UNKNOWN_MEMBER_ID per member).
+    resp.error_code = code(top == error_code::invalid_group_id ? top : error_code::none);
     for (size_t i = 0; i < members.size(); ++i) {
       auto& out = resp.members.emplace_back();
       out.member_id = members[i].member_id;
@@ -166,7 +166,7 @@ proto::leave_group_response leave_group(request_context& ctx, proto::leave_group
       out.error_code = code(errs[i]);
     }
   } else {
-    resp.error_code = code(top);
+    resp.error_code = code(top != error_code::none ? top : errs.front());
   }
   return resp;
 }

@@ -103,7 +103,7 @@ void add_partitions_to_txn_request::add_partitions_to_txn_transaction::decode(::
   }
   if (v >= 4) {
     {
-      int64_t n = r.array_len(flex, 1);
+      int64_t n = r.array_len(flex, 3);
       if (n < 0) { r.fail(); } else {
         topics.clear();
         topics.reserve(static_cast<size_t>(n));
@@ -165,7 +165,7 @@ void add_partitions_to_txn_request::decode(::mk::proto::reader& r, int16_t v) {
   [[maybe_unused]] const bool flex = v >= 3;
   if (v >= 4) {
     {
-      int64_t n = r.array_len(flex, 1);
+      int64_t n = r.array_len(flex, 14);
       if (n < 0) { r.fail(); } else {
         transactions.clear();
         transactions.reserve(static_cast<size_t>(n));
@@ -186,7 +186,7 @@ void add_partitions_to_txn_request::decode(::mk::proto::reader& r, int16_t v) {
   }
   if (v <= 3) {
     {
-      int64_t n = r.array_len(flex, 1);
+      int64_t n = r.array_len(flex, (v <= 2 ? 6 : 3));
       if (n < 0) { r.fail(); } else {
         v3_and_below_topics.clear();
         v3_and_below_topics.reserve(static_cast<size_t>(n));

@@ -64,7 +64,7 @@ void add_partitions_to_txn_response::add_partitions_to_txn_topic_result::decode(
   [[maybe_unused]] const bool flex = v >= 3;
   name = r.string(flex);
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, (v <= 2 ? 6 : 7));
     if (n < 0) { r.fail(); } else {
       results_by_partition.clear();
       results_by_partition.reserve(static_cast<size_t>(n));
@@ -116,7 +116,7 @@ void add_partitions_to_txn_response::add_partitions_to_txn_result::decode(::mk::
   }
   if (v >= 4) {
     {
-      int64_t n = r.array_len(flex, 1);
+      int64_t n = r.array_len(flex, 3);
       if (n < 0) { r.fail(); } else {
         topic_results.clear();
         topic_results.reserve(static_cast<size_t>(n));
@@ -177,7 +177,7 @@ void add_partitions_to_txn_response::decode(::mk::proto::reader& r, int16_t v) {
   }
   if (v >= 4) {
     {
-      int64_t n = r.array_len(flex, 1);
+      int64_t n = r.array_len(flex, 3);
       if (n < 0) { r.fail(); } else {
         results_by_transaction.clear();
         results_by_transaction.reserve(static_cast<size_t>(n));
@@ -189,7 +189,7 @@ void add_partitions_to_txn_response::decode(::mk::proto::reader& r, int16_t v) {
   }
   if (v <= 3) {
     {
-      int64_t n = r.array_len(flex, 1);
+      int64_t n = r.array_len(flex, (v <= 2 ? 6 : 3));
       if (n < 0) { r.fail(); } else {
         results_by_topic_v3_and_below.clear();
         results_by_topic_v3_and_below.reserve(static_cast<size_t>(n));

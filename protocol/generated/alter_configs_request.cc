@@ -66,7 +66,7 @@ void alter_configs_request::alter_configs_resource::decode(::mk::proto::reader& 
   resource_type = r.i8();
   resource_name = r.string(flex);
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, (v <= 1 ? 4 : 3));
     if (n < 0) { r.fail(); } else {
       configs.clear();
       configs.reserve(static_cast<size_t>(n));
@@ -110,7 +110,7 @@ void alter_configs_request::decode(::mk::proto::reader& r, int16_t v) {
   (void)v;
   [[maybe_unused]] const bool flex = v >= 2;
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, (v <= 1 ? 7 : 4));
     if (n < 0) { r.fail(); } else {
       resources.clear();
       resources.reserve(static_cast<size_t>(n));

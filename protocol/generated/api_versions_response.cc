@@ -209,7 +209,7 @@ void api_versions_response::decode(::mk::proto::reader& r, int16_t v) {
   [[maybe_unused]] const bool flex = v >= 3;
   error_code = r.i16();
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, (v <= 2 ? 6 : 7));
     if (n < 0) { r.fail(); } else {
       api_keys.clear();
       api_keys.reserve(static_cast<size_t>(n));
@@ -229,7 +229,7 @@ void api_versions_response::decode(::mk::proto::reader& r, int16_t v) {
         case 0:
           if (!(v >= 3)) return false;
           {
-            int64_t n = tr.array_len(true, 1);
+            int64_t n = tr.array_len(true, 6);
             if (n < 0) { tr.fail(); } else {
               supported_features.clear();
               supported_features.reserve(static_cast<size_t>(n));
@@ -246,7 +246,7 @@ void api_versions_response::decode(::mk::proto::reader& r, int16_t v) {
         case 2:
           if (!(v >= 3)) return false;
           {
-            int64_t n = tr.array_len(true, 1);
+            int64_t n = tr.array_len(true, 6);
             if (n < 0) { tr.fail(); } else {
               finalized_features.clear();
               finalized_features.reserve(static_cast<size_t>(n));

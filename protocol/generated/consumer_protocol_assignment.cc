@@ -49,7 +49,7 @@ void consumer_protocol_assignment::decode(::mk::proto::reader& r, int16_t v) {
   (void)v;
   [[maybe_unused]] const bool flex = false;
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, 6);
     if (n < 0) { r.fail(); } else {
       assigned_partitions.clear();
       assigned_partitions.reserve(static_cast<size_t>(n));

@@ -69,7 +69,7 @@ void consumer_protocol_subscription::decode(::mk::proto::reader& r, int16_t v) {
   (void)v;
   [[maybe_unused]] const bool flex = false;
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, 2);
     if (n < 0) { r.fail(); } else {
       topics.clear();
       topics.reserve(static_cast<size_t>(n));
@@ -83,7 +83,7 @@ void consumer_protocol_subscription::decode(::mk::proto::reader& r, int16_t v) {
   if (true) user_data = r.nullable_bytes(flex); else user_data = r.bytes(flex);
   if (v >= 1) {
     {
-      int64_t n = r.array_len(flex, 1);
+      int64_t n = r.array_len(flex, 6);
       if (n < 0) { r.fail(); } else {
         owned_partitions.clear();
         owned_partitions.reserve(static_cast<size_t>(n));

@@ -80,7 +80,7 @@ void create_partitions_request::create_partitions_topic::decode(::mk::proto::rea
   name = r.string(flex);
   count = r.i32();
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, (v <= 1 ? 4 : 2));
     if (n < 0) { if (!(true)) r.fail(); assignments.reset(); } else {
       assignments.emplace();
       (*assignments).clear();
@@ -126,7 +126,7 @@ void create_partitions_request::decode(::mk::proto::reader& r, int16_t v) {
   (void)v;
   [[maybe_unused]] const bool flex = v >= 2;
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, (v <= 1 ? 10 : 7));
     if (n < 0) { r.fail(); } else {
       topics.clear();
       topics.reserve(static_cast<size_t>(n));

@@ -119,7 +119,7 @@ void create_topics_request::creatable_topic::decode(::mk::proto::reader& r, int1
   num_partitions = r.i32();
   replication_factor = r.i16();
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, (v <= 4 ? 8 : 6));
     if (n < 0) { r.fail(); } else {
       assignments.clear();
       assignments.reserve(static_cast<size_t>(n));
@@ -129,7 +129,7 @@ void create_topics_request::creatable_topic::decode(::mk::proto::reader& r, int1
     }
   }
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, (v <= 4 ? 4 : 3));
     if (n < 0) { r.fail(); } else {
       configs.clear();
       configs.reserve(static_cast<size_t>(n));
@@ -176,7 +176,7 @@ void create_topics_request::decode(::mk::proto::reader& r, int16_t v) {
   (void)v;
   [[maybe_unused]] const bool flex = v >= 5;
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, (v <= 4 ? 16 : 10));
     if (n < 0) { r.fail(); } else {
       topics.clear();
       topics.reserve(static_cast<size_t>(n));

@@ -128,7 +128,7 @@ void create_topics_response::creatable_topic_result::decode(::mk::proto::reader&
   }
   if (v >= 5) {
     {
-      int64_t n = r.array_len(flex, 1);
+      int64_t n = r.array_len(flex, 6);
       if (n < 0) { if (!(v >= 5)) r.fail(); configs.reset(); } else {
         configs.emplace();
         (*configs).clear();
@@ -183,7 +183,7 @@ void create_topics_response::decode(::mk::proto::reader& r, int16_t v) {
     throttle_time_ms = r.i32();
   }
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, (v <= 0 ? 4 : v <= 4 ? 6 : v <= 6 ? 12 : 28));
     if (n < 0) { r.fail(); } else {
       topics.clear();
       topics.reserve(static_cast<size_t>(n));

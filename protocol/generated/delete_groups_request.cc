@@ -29,7 +29,7 @@ void delete_groups_request::decode(::mk::proto::reader& r, int16_t v) {
   (void)v;
   [[maybe_unused]] const bool flex = v >= 2;
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, (v <= 1 ? 2 : 1));
     if (n < 0) { r.fail(); } else {
       groups_names.clear();
       groups_names.reserve(static_cast<size_t>(n));

@@ -64,7 +64,7 @@ void delete_groups_response::decode(::mk::proto::reader& r, int16_t v) {
   [[maybe_unused]] const bool flex = v >= 2;
   throttle_time_ms = r.i32();
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, 4);
     if (n < 0) { r.fail(); } else {
       results.clear();
       results.reserve(static_cast<size_t>(n));

@@ -80,7 +80,7 @@ void delete_topics_request::decode(::mk::proto::reader& r, int16_t v) {
   [[maybe_unused]] const bool flex = v >= 4;
   if (v >= 6) {
     {
-      int64_t n = r.array_len(flex, 1);
+      int64_t n = r.array_len(flex, 18);
       if (n < 0) { r.fail(); } else {
         topics.clear();
         topics.reserve(static_cast<size_t>(n));
@@ -92,7 +92,7 @@ void delete_topics_request::decode(::mk::proto::reader& r, int16_t v) {
   }
   if (v <= 5) {
     {
-      int64_t n = r.array_len(flex, 1);
+      int64_t n = r.array_len(flex, (v <= 3 ? 2 : 1));
       if (n < 0) { r.fail(); } else {
         topic_names.clear();
         topic_names.reserve(static_cast<size_t>(n));

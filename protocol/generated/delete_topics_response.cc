@@ -80,7 +80,7 @@ void delete_topics_response::decode(::mk::proto::reader& r, int16_t v) {
     throttle_time_ms = r.i32();
   }
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, (v <= 4 ? 4 : v <= 5 ? 5 : 21));
     if (n < 0) { r.fail(); } else {
       responses.clear();
       responses.reserve(static_cast<size_t>(n));

@@ -83,7 +83,7 @@ void describe_cluster_response::decode(::mk::proto::reader& r, int16_t v) {
   cluster_id = r.string(flex);
   controller_id = r.i32();
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, 11);
     if (n < 0) { r.fail(); } else {
       brokers.clear();
       brokers.reserve(static_cast<size_t>(n));

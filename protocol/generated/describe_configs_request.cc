@@ -35,7 +35,7 @@ void describe_configs_request::describe_configs_resource::decode(::mk::proto::re
   resource_type = r.i8();
   resource_name = r.string(flex);
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, (v <= 3 ? 2 : 1));
     if (n < 0) { if (!(true)) r.fail(); configuration_keys.reset(); } else {
       configuration_keys.emplace();
       (*configuration_keys).clear();
@@ -87,7 +87,7 @@ void describe_configs_request::decode(::mk::proto::reader& r, int16_t v) {
   (void)v;
   [[maybe_unused]] const bool flex = v >= 4;
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, (v <= 3 ? 7 : 4));
     if (n < 0) { r.fail(); } else {
       resources.clear();
       resources.reserve(static_cast<size_t>(n));

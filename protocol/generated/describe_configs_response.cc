@@ -105,7 +105,7 @@ void describe_configs_response::describe_configs_resource_result::decode(::mk::p
   is_sensitive = r.boolean();
   if (v >= 1) {
     {
-      int64_t n = r.array_len(flex, 1);
+      int64_t n = r.array_len(flex, (v <= 3 ? 5 : 4));
       if (n < 0) { r.fail(); } else {
         synonyms.clear();
         synonyms.reserve(static_cast<size_t>(n));
@@ -163,7 +163,7 @@ void describe_configs_response::describe_configs_result::decode(::mk::proto::rea
   resource_type = r.i8();
   resource_name = r.string(flex);
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, (v <= 0 ? 7 : v <= 2 ? 11 : v <= 3 ? 14 : 9));
     if (n < 0) { r.fail(); } else {
       configs.clear();
       configs.reserve(static_cast<size_t>(n));
@@ -208,7 +208,7 @@ void describe_configs_response::decode(::mk::proto::reader& r, int16_t v) {
   [[maybe_unused]] const bool flex = v >= 4;
   throttle_time_ms = r.i32();
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, (v <= 3 ? 11 : 7));
     if (n < 0) { r.fail(); } else {
       results.clear();
       results.reserve(static_cast<size_t>(n));

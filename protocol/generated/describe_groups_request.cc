@@ -32,7 +32,7 @@ void describe_groups_request::decode(::mk::proto::reader& r, int16_t v) {
   (void)v;
   [[maybe_unused]] const bool flex = v >= 5;
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, (v <= 4 ? 2 : 1));
     if (n < 0) { r.fail(); } else {
       groups.clear();
       groups.reserve(static_cast<size_t>(n));

@@ -87,7 +87,7 @@ void describe_groups_response::described_group::decode(::mk::proto::reader& r, i
   protocol_type = r.string(flex);
   protocol_data = r.string(flex);
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, (v <= 3 ? 14 : v <= 4 ? 16 : 7));
     if (n < 0) { r.fail(); } else {
       members.clear();
       members.reserve(static_cast<size_t>(n));
@@ -139,7 +139,7 @@ void describe_groups_response::decode(::mk::proto::reader& r, int16_t v) {
     throttle_time_ms = r.i32();
   }
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, (v <= 2 ? 14 : v <= 4 ? 18 : 12));
     if (n < 0) { r.fail(); } else {
       groups.clear();
       groups.reserve(static_cast<size_t>(n));

@@ -78,7 +78,7 @@ void describe_log_dirs_request::decode(::mk::proto::reader& r, int16_t v) {
   (void)v;
   [[maybe_unused]] const bool flex = v >= 2;
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, (v <= 1 ? 6 : 3));
     if (n < 0) { if (!(true)) r.fail(); topics.reset(); } else {
       topics.emplace();
       (*topics).clear();

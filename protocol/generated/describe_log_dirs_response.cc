@@ -68,7 +68,7 @@ void describe_log_dirs_response::describe_log_dirs_topic::decode(::mk::proto::re
   [[maybe_unused]] const bool flex = v >= 2;
   name = r.string(flex);
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, (v <= 1 ? 21 : 22));
     if (n < 0) { r.fail(); } else {
       partitions.clear();
       partitions.reserve(static_cast<size_t>(n));
@@ -121,7 +121,7 @@ void describe_log_dirs_response::describe_log_dirs_result::decode(::mk::proto::r
   error_code = r.i16();
   log_dir = r.string(flex);
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, (v <= 1 ? 6 : 3));
     if (n < 0) { r.fail(); } else {
       topics.clear();
       topics.reserve(static_cast<size_t>(n));
@@ -178,7 +178,7 @@ void describe_log_dirs_response::decode(::mk::proto::reader& r, int16_t v) {
     error_code = r.i16();
   }
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, (v <= 1 ? 8 : v <= 3 ? 5 : 21));
     if (n < 0) { r.fail(); } else {
       results.clear();
       results.reserve(static_cast<size_t>(n));

@@ -76,7 +76,7 @@ void describe_producers_response::partition_response::decode(::mk::proto::reader
   error_code = r.i16();
   if (true) error_message = r.nullable_string(flex); else error_message = r.string(flex);
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, 37);
     if (n < 0) { r.fail(); } else {
       active_producers.clear();
       active_producers.reserve(static_cast<size_t>(n));
@@ -121,7 +121,7 @@ void describe_producers_response::topic_response::decode(::mk::proto::reader& r,
   [[maybe_unused]] const bool flex = true;
   name = r.string(flex);
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, 9);
     if (n < 0) { r.fail(); } else {
       partitions.clear();
       partitions.reserve(static_cast<size_t>(n));
@@ -166,7 +166,7 @@ void describe_producers_response::decode(::mk::proto::reader& r, int16_t v) {
   [[maybe_unused]] const bool flex = true;
   throttle_time_ms = r.i32();
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, 3);
     if (n < 0) { r.fail(); } else {
       topics.clear();
       topics.reserve(static_cast<size_t>(n));

@@ -95,7 +95,7 @@ void describe_topic_partitions_request::decode(::mk::proto::reader& r, int16_t v
   (void)v;
   [[maybe_unused]] const bool flex = true;
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, 2);
     if (n < 0) { r.fail(); } else {
       topics.clear();
       topics.reserve(static_cast<size_t>(n));

@@ -161,7 +161,7 @@ void describe_topic_partitions_response::describe_topic_partitions_response_topi
   topic_id = r.read_uuid();
   is_internal = r.boolean();
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, 20);
     if (n < 0) { r.fail(); } else {
       partitions.clear();
       partitions.reserve(static_cast<size_t>(n));
@@ -241,7 +241,7 @@ void describe_topic_partitions_response::decode(::mk::proto::reader& r, int16_t 
   [[maybe_unused]] const bool flex = true;
   throttle_time_ms = r.i32();
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, 26);
     if (n < 0) { r.fail(); } else {
       topics.clear();
       topics.reserve(static_cast<size_t>(n));

@@ -146,7 +146,7 @@ void fetch_request::fetch_topic::decode(::mk::proto::reader& r, int16_t v) {
     topic_id = r.read_uuid();
   }
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, (v <= 4 ? 16 : v <= 8 ? 24 : v <= 11 ? 28 : 33));
     if (n < 0) { r.fail(); } else {
       partitions.clear();
       partitions.reserve(static_cast<size_t>(n));
@@ -311,7 +311,7 @@ void fetch_request::decode(::mk::proto::reader& r, int16_t v) {
     session_epoch = r.i32();
   }
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, (v <= 11 ? 6 : v <= 12 ? 3 : 18));
     if (n < 0) { r.fail(); } else {
       topics.clear();
       topics.reserve(static_cast<size_t>(n));
@@ -322,7 +322,7 @@ void fetch_request::decode(::mk::proto::reader& r, int16_t v) {
   }
   if (v >= 7) {
     {
-      int64_t n = r.array_len(flex, 1);
+      int64_t n = r.array_len(flex, (v <= 11 ? 6 : v <= 12 ? 3 : 18));
       if (n < 0) { r.fail(); } else {
         forgotten_topics_data.clear();
         forgotten_topics_data.reserve(static_cast<size_t>(n));

@@ -241,7 +241,7 @@ void fetch_response::partition_data::decode(::mk::proto::reader& r, int16_t v) {
   }
   if (v >= 4) {
     {
-      int64_t n = r.array_len(flex, 1);
+      int64_t n = r.array_len(flex, (v <= 11 ? 16 : 17));
       if (n < 0) { if (!(v >= 4)) r.fail(); aborted_transactions.reset(); } else {
         aborted_transactions.emplace();
         (*aborted_transactions).clear();
@@ -314,7 +314,7 @@ void fetch_response::fetchable_topic_response::decode(::mk::proto::reader& r, in
     topic_id = r.read_uuid();
   }
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, (v <= 3 ? 18 : v <= 4 ? 30 : v <= 10 ? 38 : v <= 11 ? 42 : 37));
     if (n < 0) { r.fail(); } else {
       partitions.clear();
       partitions.reserve(static_cast<size_t>(n));
@@ -438,7 +438,7 @@ void fetch_response::decode(::mk::proto::reader& r, int16_t v) {
     session_id = r.i32();
   }
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, (v <= 11 ? 6 : v <= 12 ? 3 : 18));
     if (n < 0) { r.fail(); } else {
       responses.clear();
       responses.reserve(static_cast<size_t>(n));
@@ -455,7 +455,7 @@ void fetch_response::decode(::mk::proto::reader& r, int16_t v) {
         case 0:
           if (!(v >= 16)) return false;
           {
-            int64_t n = tr.array_len(true, 1);
+            int64_t n = tr.array_len(true, 11);
             if (n < 0) { tr.fail(); } else {
               node_endpoints.clear();
               node_endpoints.reserve(static_cast<size_t>(n));

@@ -133,7 +133,7 @@ void find_coordinator_response::decode(::mk::proto::reader& r, int16_t v) {
   }
   if (v >= 4) {
     {
-      int64_t n = r.array_len(flex, 1);
+      int64_t n = r.array_len(flex, 14);
       if (n < 0) { r.fail(); } else {
         coordinators.clear();
         coordinators.reserve(static_cast<size_t>(n));

@@ -68,7 +68,7 @@ void incremental_alter_configs_response::decode(::mk::proto::reader& r, int16_t 
   [[maybe_unused]] const bool flex = v >= 1;
   throttle_time_ms = r.i32();
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, (v <= 0 ? 7 : 6));
     if (n < 0) { r.fail(); } else {
       responses.clear();
       responses.reserve(static_cast<size_t>(n));

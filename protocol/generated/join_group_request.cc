@@ -85,7 +85,7 @@ void join_group_request::decode(::mk::proto::reader& r, int16_t v) {
   }
   protocol_type = r.string(flex);
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, (v <= 5 ? 6 : 3));
     if (n < 0) { r.fail(); } else {
       protocols.clear();
       protocols.reserve(static_cast<size_t>(n));

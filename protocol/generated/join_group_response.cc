@@ -96,7 +96,7 @@ void join_group_response::decode(::mk::proto::reader& r, int16_t v) {
   }
   member_id = r.string(flex);
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, (v <= 4 ? 6 : v <= 5 ? 8 : 4));
     if (n < 0) { r.fail(); } else {
       members.clear();
       members.reserve(static_cast<size_t>(n));

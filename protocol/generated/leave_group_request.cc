@@ -87,7 +87,7 @@ void leave_group_request::decode(::mk::proto::reader& r, int16_t v) {
   }
   if (v >= 3) {
     {
-      int64_t n = r.array_len(flex, 1);
+      int64_t n = r.array_len(flex, (v <= 3 ? 4 : v <= 4 ? 3 : 4));
       if (n < 0) { r.fail(); } else {
         members.clear();
         members.reserve(static_cast<size_t>(n));

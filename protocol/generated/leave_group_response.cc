@@ -87,7 +87,7 @@ void leave_group_response::decode(::mk::proto::reader& r, int16_t v) {
   error_code = r.i16();
   if (v >= 3) {
     {
-      int64_t n = r.array_len(flex, 1);
+      int64_t n = r.array_len(flex, (v <= 3 ? 6 : 5));
       if (n < 0) { r.fail(); } else {
         members.clear();
         members.reserve(static_cast<size_t>(n));

@@ -82,7 +82,7 @@ void list_groups_response::decode(::mk::proto::reader& r, int16_t v) {
   }
   error_code = r.i16();
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, (v <= 2 ? 4 : v <= 3 ? 3 : v <= 4 ? 4 : 5));
     if (n < 0) { r.fail(); } else {
       groups.clear();
       groups.reserve(static_cast<size_t>(n));

@@ -76,7 +76,7 @@ void list_offsets_request::list_offsets_topic::decode(::mk::proto::reader& r, in
   [[maybe_unused]] const bool flex = v >= 6;
   name = r.string(flex);
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, (v <= 0 ? 16 : v <= 3 ? 12 : v <= 5 ? 16 : 17));
     if (n < 0) { r.fail(); } else {
       partitions.clear();
       partitions.reserve(static_cast<size_t>(n));
@@ -127,7 +127,7 @@ void list_offsets_request::decode(::mk::proto::reader& r, int16_t v) {
     isolation_level = r.i8();
   }
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, (v <= 5 ? 6 : 3));
     if (n < 0) { r.fail(); } else {
       topics.clear();
       topics.reserve(static_cast<size_t>(n));

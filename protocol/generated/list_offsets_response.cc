@@ -102,7 +102,7 @@ void list_offsets_response::list_offsets_topic_response::decode(::mk::proto::rea
   [[maybe_unused]] const bool flex = v >= 6;
   name = r.string(flex);
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, (v <= 0 ? 10 : v <= 3 ? 22 : v <= 5 ? 26 : 27));
     if (n < 0) { r.fail(); } else {
       partitions.clear();
       partitions.reserve(static_cast<size_t>(n));
@@ -151,7 +151,7 @@ void list_offsets_response::decode(::mk::proto::reader& r, int16_t v) {
     throttle_time_ms = r.i32();
   }
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, (v <= 5 ? 6 : 3));
     if (n < 0) { r.fail(); } else {
       topics.clear();
       topics.reserve(static_cast<size_t>(n));

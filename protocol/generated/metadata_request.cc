@@ -47,7 +47,7 @@ void metadata_request::metadata_request_topic::decode(::mk::proto::reader& r, in
 void metadata_request::encode(::mk::proto::writer& w, int16_t v) const {
   (void)v;
   [[maybe_unused]] const bool flex = v >= 9;
-  if (!topics) { w.array_len(-1, flex); } else {
+  if (!topics) { w.array_len((v >= 1) ? -1 : 0, flex); } else {
     w.array_len(static_cast<int64_t>((*topics).size()), flex);
     for (const auto& e : (*topics)) {
       e.encode(w, v);
@@ -77,7 +77,7 @@ void metadata_request::decode(::mk::proto::reader& r, int16_t v) {
   (void)v;
   [[maybe_unused]] const bool flex = v >= 9;
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, (v <= 9 ? 2 : 18));
     if (n < 0) { if (!(v >= 1)) r.fail(); topics.reset(); } else {
       topics.emplace();
       (*topics).clear();

@@ -182,7 +182,7 @@ void metadata_response::metadata_response_topic::decode(::mk::proto::reader& r, 
     is_internal = r.boolean();
   }
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, (v <= 4 ? 18 : v <= 6 ? 22 : v <= 8 ? 26 : 18));
     if (n < 0) { r.fail(); } else {
       partitions.clear();
       partitions.reserve(static_cast<size_t>(n));
@@ -247,7 +247,7 @@ void metadata_response::decode(::mk::proto::reader& r, int16_t v) {
     throttle_time_ms = r.i32();
   }
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, (v <= 0 ? 10 : v <= 8 ? 12 : 11));
     if (n < 0) { r.fail(); } else {
       brokers.clear();
       brokers.reserve(static_cast<size_t>(n));
@@ -263,7 +263,7 @@ void metadata_response::decode(::mk::proto::reader& r, int16_t v) {
     controller_id = r.i32();
   }
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, (v <= 0 ? 8 : v <= 7 ? 9 : v <= 8 ? 13 : v <= 9 ? 10 : 26));
     if (n < 0) { r.fail(); } else {
       topics.clear();
       topics.reserve(static_cast<size_t>(n));

@@ -78,7 +78,7 @@ void offset_commit_request::offset_commit_request_topic::decode(::mk::proto::rea
   [[maybe_unused]] const bool flex = v >= 8;
   name = r.string(flex);
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, (v <= 0 ? 14 : v <= 1 ? 22 : v <= 5 ? 14 : 18));
     if (n < 0) { r.fail(); } else {
       partitions.clear();
       partitions.reserve(static_cast<size_t>(n));
@@ -147,7 +147,7 @@ void offset_commit_request::decode(::mk::proto::reader& r, int16_t v) {
     retention_time_ms = r.i64();
   }
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, (v <= 7 ? 6 : 3));
     if (n < 0) { r.fail(); } else {
       topics.clear();
       topics.reserve(static_cast<size_t>(n));

@@ -34,7 +34,7 @@ void offset_delete_request::offset_delete_request_topic::decode(::mk::proto::rea
   [[maybe_unused]] const bool flex = false;
   name = r.string(flex);
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, 4);
     if (n < 0) { r.fail(); } else {
       partitions.clear();
       partitions.reserve(static_cast<size_t>(n));
@@ -60,7 +60,7 @@ void offset_delete_request::decode(::mk::proto::reader& r, int16_t v) {
   [[maybe_unused]] const bool flex = false;
   group_id = r.string(flex);
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, 6);
     if (n < 0) { r.fail(); } else {
       topics.clear();
       topics.reserve(static_cast<size_t>(n));

@@ -36,7 +36,7 @@ void offset_delete_response::offset_delete_response_topic::decode(::mk::proto::r
   [[maybe_unused]] const bool flex = false;
   name = r.string(flex);
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, 6);
     if (n < 0) { r.fail(); } else {
       partitions.clear();
       partitions.reserve(static_cast<size_t>(n));
@@ -64,7 +64,7 @@ void offset_delete_response::decode(::mk::proto::reader& r, int16_t v) {
   error_code = r.i16();
   throttle_time_ms = r.i32();
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, 6);
     if (n < 0) { r.fail(); } else {
       topics.clear();
       topics.reserve(static_cast<size_t>(n));

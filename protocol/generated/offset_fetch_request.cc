@@ -162,7 +162,7 @@ void offset_fetch_request::offset_fetch_request_group::decode(::mk::proto::reade
   }
   if (v >= 8) {
     {
-      int64_t n = r.array_len(flex, 1);
+      int64_t n = r.array_len(flex, 3);
       if (n < 0) { if (!(v >= 8)) r.fail(); topics.reset(); } else {
         topics.emplace();
         (*topics).clear();
@@ -192,7 +192,7 @@ void offset_fetch_request::encode(::mk::proto::writer& w, int16_t v) const {
     w.string(group_id, flex);
   }
   if (v <= 7) {
-    if (!topics) { w.array_len(-1, flex); } else {
+    if (!topics) { w.array_len((v >= 2 && v <= 7) ? -1 : 0, flex); } else {
       w.array_len(static_cast<int64_t>((*topics).size()), flex);
       for (const auto& e : (*topics)) {
         e.encode(w, v);
@@ -227,7 +227,7 @@ void offset_fetch_request::decode(::mk::proto::reader& r, int16_t v) {
   }
   if (v <= 7) {
     {
-      int64_t n = r.array_len(flex, 1);
+      int64_t n = r.array_len(flex, (v <= 5 ? 6 : 3));
       if (n < 0) { if (!(v >= 2 && v <= 7)) r.fail(); topics.reset(); } else {
         topics.emplace();
         (*topics).clear();
@@ -240,7 +240,7 @@ void offset_fetch_request::decode(::mk::proto::reader& r, int16_t v) {
   }
   if (v >= 8) {
     {
-      int64_t n = r.array_len(flex, 1);
+      int64_t n = r.array_len(flex, (v <= 8 ? 3 : 8));
       if (n < 0) { r.fail(); } else {
         groups.clear();
         groups.reserve(static_cast<size_t>(n));

@@ -97,7 +97,7 @@ void offset_fetch_response::offset_fetch_response_topic::decode(::mk::proto::rea
   }
   if (v <= 7) {
     {
-      int64_t n = r.array_len(flex, 1);
+      int64_t n = r.array_len(flex, (v <= 4 ? 16 : 20));
       if (n < 0) { r.fail(); } else {
         partitions.clear();
         partitions.reserve(static_cast<size_t>(n));
@@ -209,7 +209,7 @@ void offset_fetch_response::offset_fetch_response_topics::decode(::mk::proto::re
   }
   if (v >= 8) {
     {
-      int64_t n = r.array_len(flex, 1);
+      int64_t n = r.array_len(flex, 20);
       if (n < 0) { r.fail(); } else {
         partitions.clear();
         partitions.reserve(static_cast<size_t>(n));
@@ -265,7 +265,7 @@ void offset_fetch_response::offset_fetch_response_group::decode(::mk::proto::rea
   }
   if (v >= 8) {
     {
-      int64_t n = r.array_len(flex, 1);
+      int64_t n = r.array_len(flex, 3);
       if (n < 0) { r.fail(); } else {
         topics.clear();
         topics.reserve(static_cast<size_t>(n));
@@ -330,7 +330,7 @@ void offset_fetch_response::decode(::mk::proto::reader& r, int16_t v) {
   }
   if (v <= 7) {
     {
-      int64_t n = r.array_len(flex, 1);
+      int64_t n = r.array_len(flex, (v <= 5 ? 6 : 3));
       if (n < 0) { r.fail(); } else {
         topics.clear();
         topics.reserve(static_cast<size_t>(n));
@@ -345,7 +345,7 @@ void offset_fetch_response::decode(::mk::proto::reader& r, int16_t v) {
   }
   if (v >= 8) {
     {
-      int64_t n = r.array_len(flex, 1);
+      int64_t n = r.array_len(flex, 5);
       if (n < 0) { r.fail(); } else {
         groups.clear();
         groups.reserve(static_cast<size_t>(n));

@@ -70,7 +70,7 @@ void offset_for_leader_epoch_request::offset_for_leader_topic::decode(::mk::prot
   [[maybe_unused]] const bool flex = v >= 4;
   topic = r.string(flex);
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, (v <= 1 ? 8 : v <= 3 ? 12 : 13));
     if (n < 0) { r.fail(); } else {
       partitions.clear();
       partitions.reserve(static_cast<size_t>(n));
@@ -119,7 +119,7 @@ void offset_for_leader_epoch_request::decode(::mk::proto::reader& r, int16_t v) 
     replica_id = r.i32();
   }
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, (v <= 3 ? 6 : 3));
     if (n < 0) { r.fail(); } else {
       topics.clear();
       topics.reserve(static_cast<size_t>(n));

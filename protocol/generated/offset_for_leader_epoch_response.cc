@@ -72,7 +72,7 @@ void offset_for_leader_epoch_response::offset_for_leader_topic_result::decode(::
   [[maybe_unused]] const bool flex = v >= 4;
   topic = r.string(flex);
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, (v <= 0 ? 14 : v <= 3 ? 18 : 19));
     if (n < 0) { r.fail(); } else {
       partitions.clear();
       partitions.reserve(static_cast<size_t>(n));
@@ -121,7 +121,7 @@ void offset_for_leader_epoch_response::decode(::mk::proto::reader& r, int16_t v)
     throttle_time_ms = r.i32();
   }
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, (v <= 3 ? 6 : 3));
     if (n < 0) { r.fail(); } else {
       topics.clear();
       topics.reserve(static_cast<size_t>(n));

@@ -64,7 +64,7 @@ void produce_request::topic_produce_data::decode(::mk::proto::reader& r, int16_t
   [[maybe_unused]] const bool flex = v >= 9;
   name = r.string(flex);
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, (v <= 8 ? 8 : 6));
     if (n < 0) { r.fail(); } else {
       partition_data.clear();
       partition_data.reserve(static_cast<size_t>(n));
@@ -117,7 +117,7 @@ void produce_request::decode(::mk::proto::reader& r, int16_t v) {
   acks = r.i16();
   timeout_ms = r.i32();
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, (v <= 8 ? 6 : 3));
     if (n < 0) { r.fail(); } else {
       topic_data.clear();
       topic_data.reserve(static_cast<size_t>(n));

@@ -142,7 +142,7 @@ void produce_response::partition_produce_response::decode(::mk::proto::reader& r
   }
   if (v >= 8) {
     {
-      int64_t n = r.array_len(flex, 1);
+      int64_t n = r.array_len(flex, 6);
       if (n < 0) { r.fail(); } else {
         record_errors.clear();
         record_errors.reserve(static_cast<size_t>(n));
@@ -195,7 +195,7 @@ void produce_response::topic_produce_response::decode(::mk::proto::reader& r, in
   [[maybe_unused]] const bool flex = v >= 9;
   name = r.string(flex);
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, (v <= 1 ? 14 : v <= 4 ? 22 : v <= 7 ? 30 : v <= 8 ? 36 : 33));
     if (n < 0) { r.fail(); } else {
       partition_responses.clear();
       partition_responses.reserve(static_cast<size_t>(n));
@@ -304,7 +304,7 @@ void produce_response::decode(::mk::proto::reader& r, int16_t v) {
   (void)v;
   [[maybe_unused]] const bool flex = v >= 9;
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, (v <= 8 ? 6 : 3));
     if (n < 0) { r.fail(); } else {
       responses.clear();
       responses.reserve(static_cast<size_t>(n));
@@ -324,7 +324,7 @@ void produce_response::decode(::mk::proto::reader& r, int16_t v) {
         case 0:
           if (!(v >= 10)) return false;
           {
-            int64_t n = tr.array_len(true, 1);
+            int64_t n = tr.array_len(true, 11);
             if (n < 0) { tr.fail(); } else {
               node_endpoints.clear();
               node_endpoints.reserve(static_cast<size_t>(n));

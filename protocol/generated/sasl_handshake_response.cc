@@ -22,7 +22,7 @@ void sasl_handshake_response::decode(::mk::proto::reader& r, int16_t v) {
   [[maybe_unused]] const bool flex = false;
   error_code = r.i16();
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, 2);
     if (n < 0) { r.fail(); } else {
       mechanisms.clear();
       mechanisms.reserve(static_cast<size_t>(n));

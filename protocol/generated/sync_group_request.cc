@@ -86,7 +86,7 @@ void sync_group_request::decode(::mk::proto::reader& r, int16_t v) {
     if (v >= 5) protocol_name = r.nullable_string(flex); else protocol_name = r.string(flex);
   }
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, (v <= 3 ? 6 : 3));
     if (n < 0) { r.fail(); } else {
       assignments.clear();
       assignments.reserve(static_cast<size_t>(n));

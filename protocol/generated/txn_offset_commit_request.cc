@@ -72,7 +72,7 @@ void txn_offset_commit_request::txn_offset_commit_request_topic::decode(::mk::pr
   [[maybe_unused]] const bool flex = v >= 3;
   name = r.string(flex);
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, (v <= 1 ? 14 : 18));
     if (n < 0) { r.fail(); } else {
       partitions.clear();
       partitions.reserve(static_cast<size_t>(n));
@@ -141,7 +141,7 @@ void txn_offset_commit_request::decode(::mk::proto::reader& r, int16_t v) {
     if (v >= 3) group_instance_id = r.nullable_string(flex); else group_instance_id = r.string(flex);
   }
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, (v <= 2 ? 6 : 3));
     if (n < 0) { r.fail(); } else {
       topics.clear();
       topics.reserve(static_cast<size_t>(n));

@@ -64,7 +64,7 @@ void txn_offset_commit_response::txn_offset_commit_response_topic::decode(::mk::
   [[maybe_unused]] const bool flex = v >= 3;
   name = r.string(flex);
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, (v <= 2 ? 6 : 7));
     if (n < 0) { r.fail(); } else {
       partitions.clear();
       partitions.reserve(static_cast<size_t>(n));
@@ -109,7 +109,7 @@ void txn_offset_commit_response::decode(::mk::proto::reader& r, int16_t v) {
   [[maybe_unused]] const bool flex = v >= 3;
   throttle_time_ms = r.i32();
   {
-    int64_t n = r.array_len(flex, 1);
+    int64_t n = r.array_len(flex, (v <= 2 ? 6 : 3));
     if (n < 0) { r.fail(); } else {
       topics.clear();
       topics.reserve(static_cast<size_t>(n));

@@ -9,9 +9,11 @@
 #include <stdlib.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -23,6 +25,9 @@
 #include "minikafka_common/shared_chunk.h"
 #include "storage/memory/memory_engine.h"
 #include "storage/partition_log.h"
+#if MINIKAFKA_HAVE_ROCKSDB
+#include "storage/rocksdb/rocksdb_engine.h"
+#endif
 
 namespace mk::storage {
 namespace {
@@ -138,6 +143,18 @@ class PartitionLogTest : public testing::TestWithParam<backend> {
   }
 
   partition_log& log() { return *log_; }
+
+  // Destroys the log and the engine and makes a new engine over the same directory (a broker
+  // restart), then opens the log again. Other logs of the engine must be destroyed first (a
+  // live RocksDB log keeps its database open). Call through ASSERT_NO_FATAL_FAILURE.
+  void reopen_engine() {
+    log_.reset();
+    engine_.reset();
+    engine_ = GetParam().make_engine(dir_);
+    ASSERT_NE(engine_, nullptr);
+    log_ = open(kTopic, 0);
+    ASSERT_NE(log_, nullptr);
+  }
 
   // The log's observable state, to check that a failed call changed nothing.
   struct snapshot {
@@ -537,6 +554,133 @@ TEST_P(PartitionLogTest, ReopenedLogKeepsItsBatches) {
   EXPECT_EQ(log().max_timestamp_batch()->base_offset, 10);
 }
 
+TEST_P(PartitionLogTest, DroppingANeverWrittenLogSucceeds) {
+  EXPECT_TRUE(engine_->drop_log(kOtherTopic, 7).ok());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Persistence across engine restarts (backends with persistent = true).
+
+TEST_P(PartitionLogTest, ReopenedEngineKeepsBatchesOffsetsStartAndTimestamps) {
+  if (!GetParam().persistent) GTEST_SKIP() << GetParam().name << " is not persistent";
+  const auto appended =
+      append_shapes(log(), {{10, 500, 100}, {5, 100, 200}, {5, 300, 300}, {5, 300, 50}});
+  ASSERT_TRUE(log().truncate_before(12).ok());  // drops [0, 9]; [10, 14] straddles and stays
+  const auto before = snap();
+  ASSERT_NO_FATAL_FAILURE(reopen_engine());
+  EXPECT_EQ(snap(), before);
+  EXPECT_EQ(log().start_offset(), 12);
+  EXPECT_EQ(log().end_offset(), 25);
+  EXPECT_EQ(log().size_bytes(), 550u);
+  const auto r = log().read(12, SIZE_MAX);
+  ASSERT_EQ(r.chunks.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) EXPECT_TRUE(same_bytes(r.chunks[i], appended[i + 1].bytes)) << i;
+  EXPECT_TRUE(log().read(11, SIZE_MAX).chunks.empty());
+  // Timestamp index rebuilt: 500 was truncated away, the earliest 300 is the max.
+  const auto max = log().max_timestamp_batch();
+  ASSERT_TRUE(max.has_value());
+  EXPECT_EQ(max->base_offset, 15);
+  EXPECT_EQ(max->last_offset, 19);
+  EXPECT_EQ(max->max_timestamp, 300);
+  EXPECT_TRUE(same_bytes(max->bytes, appended[2].bytes));
+  EXPECT_EQ(log().find_by_timestamp(50)->base_offset, 10);
+  EXPECT_EQ(log().find_by_timestamp(101)->base_offset, 15);
+  EXPECT_FALSE(log().find_by_timestamp(301).has_value());
+  // Appends continue at the recovered end offset and survive another restart.
+  auto b = batch(25, 3, 900, 70);
+  auto a = log().append(std::span(&b, 1));
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a.value(), 25);
+  auto wrong = batch(24, 1);
+  EXPECT_EQ(log().append(std::span(&wrong, 1)).error(), errc::offset_mismatch);
+  ASSERT_NO_FATAL_FAILURE(reopen_engine());
+  EXPECT_EQ(log().end_offset(), 28);
+  EXPECT_EQ(log().size_bytes(), 620u);
+  EXPECT_EQ(bases_of(log().read(12, SIZE_MAX)), (std::vector<int64_t>{10, 15, 20, 25}));
+  EXPECT_EQ(log().max_timestamp_batch()->base_offset, 25);
+}
+
+TEST_P(PartitionLogTest, ReopenAfterTruncatingEverythingKeepsOffsets) {
+  if (!GetParam().persistent) GTEST_SKIP() << GetParam().name << " is not persistent";
+  append_shapes(log(), {{10}, {10}});
+  ASSERT_TRUE(log().truncate_before(1000).ok());
+  ASSERT_NO_FATAL_FAILURE(reopen_engine());
+  EXPECT_EQ(log().start_offset(), 20);
+  EXPECT_EQ(log().end_offset(), 20);
+  EXPECT_EQ(log().size_bytes(), 0u);
+  EXPECT_FALSE(log().max_timestamp_batch().has_value());
+  auto b = batch(20, 2);
+  auto r = log().append(std::span(&b, 1));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.value(), 20);
+  ASSERT_NO_FATAL_FAILURE(reopen_engine());
+  EXPECT_EQ(log().start_offset(), 20);
+  EXPECT_EQ(log().end_offset(), 22);
+  EXPECT_EQ(bases_of(log().read(20, SIZE_MAX)), (std::vector<int64_t>{20}));
+}
+
+TEST_P(PartitionLogTest, ReopenKeepsEveryPartitionApart) {
+  if (!GetParam().persistent) GTEST_SKIP() << GetParam().name << " is not persistent";
+  {
+    auto p1 = open(kTopic, 1);
+    auto other = open(kOtherTopic, 0);
+    ASSERT_NE(p1, nullptr);
+    ASSERT_NE(other, nullptr);
+    append_shapes(log(), {{10, 1, 100}});
+    append_shapes(*p1, {{3, 2, 50}, {3, 3, 60}});
+    append_shapes(*other, {{1, 4, 70}, {1, 5, 80}, {1, 6, 90}});
+    ASSERT_TRUE(other->truncate_before(1).ok());
+  }
+  ASSERT_NO_FATAL_FAILURE(reopen_engine());
+  auto p1 = open(kTopic, 1);
+  auto other = open(kOtherTopic, 0);
+  auto never = open(kOtherTopic, 5);
+  ASSERT_NE(p1, nullptr);
+  ASSERT_NE(other, nullptr);
+  ASSERT_NE(never, nullptr);
+  EXPECT_EQ(log().end_offset(), 10);
+  EXPECT_EQ(log().size_bytes(), 100u);
+  EXPECT_EQ(p1->end_offset(), 6);
+  EXPECT_EQ(p1->size_bytes(), 110u);
+  EXPECT_EQ(bases_of(p1->read(0, SIZE_MAX)), (std::vector<int64_t>{0, 3}));
+  EXPECT_EQ(other->start_offset(), 1);
+  EXPECT_EQ(other->end_offset(), 3);
+  EXPECT_EQ(other->size_bytes(), 170u);
+  EXPECT_EQ(other->max_timestamp_batch()->base_offset, 2);
+  EXPECT_EQ(never->start_offset(), 0);
+  EXPECT_EQ(never->end_offset(), 0);
+}
+
+TEST_P(PartitionLogTest, DroppedLogStaysEmptyAcrossReopenAndOthersKeepTheirData) {
+  if (!GetParam().persistent) GTEST_SKIP() << GetParam().name << " is not persistent";
+  {
+    auto p1 = open(kTopic, 1);
+    ASSERT_NE(p1, nullptr);
+    append_shapes(log(), {{10}, {10}});
+    ASSERT_TRUE(log().truncate_before(5).ok());
+    append_shapes(*p1, {{4}});
+  }
+  log_.reset();
+  ASSERT_TRUE(engine_->drop_log(kTopic, 0).ok());
+  ASSERT_NO_FATAL_FAILURE(reopen_engine());
+  EXPECT_EQ(log().start_offset(), 0);
+  EXPECT_EQ(log().end_offset(), 0);
+  EXPECT_EQ(log().size_bytes(), 0u);
+  EXPECT_TRUE(log().read(0, SIZE_MAX).chunks.empty());
+  EXPECT_FALSE(log().max_timestamp_batch().has_value());
+  auto p1 = open(kTopic, 1);
+  ASSERT_NE(p1, nullptr);
+  EXPECT_EQ(p1->end_offset(), 4);
+  EXPECT_EQ(bases_of(p1->read(0, SIZE_MAX)), (std::vector<int64_t>{0}));
+  p1.reset();  // a live log keeps the database open
+  // The recreated log starts over at 0 and keeps its new data across a restart.
+  append_shapes(log(), {{2}});
+  ASSERT_NO_FATAL_FAILURE(reopen_engine());
+  EXPECT_EQ(log().start_offset(), 0);
+  EXPECT_EQ(log().end_offset(), 2);
+  EXPECT_EQ(bases_of(log().read(0, SIZE_MAX)), (std::vector<int64_t>{0}));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Many batches against a naive model.
 
@@ -688,18 +832,189 @@ TEST_P(PartitionLogTest, UnorderedTimestampsMatchNaiveModelAcrossTruncations) {
   EXPECT_FALSE(log().max_timestamp_batch().has_value());
 }
 
+TEST_P(PartitionLogTest, RandomOperationsAcrossReopensMatchNaiveModel) {
+  if (!GetParam().persistent) GTEST_SKIP() << GetParam().name << " is not persistent";
+  constexpr uint64_t kSeed = 4242;
+  SCOPED_TRACE(testing::Message() << "seed " << kSeed);
+  std::mt19937_64 rng(kSeed);
+  const auto uniform = [&](int64_t lo, int64_t hi) {
+    return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
+  };
+  naive_log model;
+  for (int round = 0; round < 8; ++round) {
+    std::vector<batch_to_append> bs;
+    const int n = static_cast<int>(uniform(0, 200));
+    for (int i = 0; i < n; ++i) {
+      const int64_t base = bs.empty() ? model.end() : bs.back().last_offset + 1;
+      bs.push_back(batch(base, uniform(1, 20), uniform(0, 10'000),
+                         static_cast<size_t>(uniform(8, 3000))));
+    }
+    for (size_t i = 0; i < bs.size();) {
+      const size_t k = std::min<size_t>(bs.size() - i, static_cast<size_t>(uniform(1, 6)));
+      ASSERT_TRUE(log().append(std::span<const batch_to_append>(bs.data() + i, k)).ok());
+      for (size_t j = i; j < i + k; ++j) model.append(bs[j]);
+      i += k;
+    }
+    const int64_t to = model.start() + uniform(-3, (model.end() - model.start()) / 4 + 1);
+    ASSERT_TRUE(log().truncate_before(to).ok());
+    model.truncate_before(to);
+    ASSERT_NO_FATAL_FAILURE(reopen_engine());
+    ASSERT_EQ(log().start_offset(), model.start());
+    ASSERT_EQ(log().end_offset(), model.end());
+    ASSERT_EQ(log().size_bytes(), model.size_bytes());
+    ASSERT_EQ(base_of(log().max_timestamp_batch()), model.max_timestamp_batch());
+    for (int i = 0; i < 50; ++i) {
+      const int64_t from = uniform(model.start() - 2, model.end() + 2);
+      const auto max = static_cast<size_t>(uniform(0, 32 * 1024));
+      ASSERT_EQ(bases_of(log().read(from, max)), model.read(from, max));
+      const int64_t ts = uniform(-1, 10'001);
+      ASSERT_EQ(base_of(log().find_by_timestamp(ts)), model.find_by_timestamp(ts)) << "ts " << ts;
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Backends. Add one line per backend.
+
+#if MINIKAFKA_HAVE_ROCKSDB
+std::unique_ptr<storage_engine> make_rocksdb(const std::string& dir) {
+  std::string why;
+  auto r = open_rocksdb_engine(dir, rocksdb_options{}, &why);
+  EXPECT_TRUE(r.ok()) << why;
+  if (!r.ok()) return nullptr;
+  return std::move(r.value());
+}
+#endif
 
 const backend kBackends[] = {
     {"memory", [](const std::string&) { return std::make_unique<memory_engine>(); },
      /*zero_copy=*/true, /*persistent=*/false},
+#if MINIKAFKA_HAVE_ROCKSDB
+    {"rocksdb", &make_rocksdb, /*zero_copy=*/false, /*persistent=*/true},
+#endif
 };
 
 INSTANTIATE_TEST_SUITE_P(Backends, PartitionLogTest, testing::ValuesIn(kBackends),
                          [](const testing::TestParamInfo<backend>& info) {
                            return info.param.name;
                          });
+
+// ---------------------------------------------------------------------------------------------
+// RocksDB engine specifics: open failures are values, bad ids, sync mode.
+
+#if MINIKAFKA_HAVE_ROCKSDB
+class RocksdbEngineTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "minikafka-rocksdb-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  std::string dir_;
+};
+
+TEST_F(RocksdbEngineTest, OpenFailureIsReportedAsAValue) {
+  // A regular file where the database directory should be.
+  const std::string file = dir_ + "/not-a-dir";
+  { std::ofstream(file) << "x"; }
+  std::string why;
+  auto r = open_rocksdb_engine(file + "/db", rocksdb_options{}, &why);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error(), errc::io_error);
+  EXPECT_FALSE(why.empty());
+
+  // A directly constructed engine reports the same through is_open() and fails every call.
+  rocksdb_engine engine(file + "/db", rocksdb_options{});
+  EXPECT_FALSE(engine.is_open());
+  EXPECT_FALSE(engine.last_error().empty());
+  auto l = engine.open_log(kTopic, 0);
+  ASSERT_FALSE(l.ok());
+  EXPECT_EQ(l.error(), errc::io_error);
+  EXPECT_EQ(engine.drop_log(kTopic, 0).error(), errc::io_error);
+  EXPECT_EQ(engine.metadata().load_topics().error(), errc::io_error);
+  EXPECT_EQ(engine.metadata().put_topic(topic_record{}).error(), errc::io_error);
+}
+
+TEST_F(RocksdbEngineTest, SecondEngineOnAnOpenDirectoryFails) {
+  auto first = open_rocksdb_engine(dir_ + "/db", rocksdb_options{});
+  ASSERT_TRUE(first.ok());
+  std::string why;
+  auto second = open_rocksdb_engine(dir_ + "/db", rocksdb_options{}, &why);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error(), errc::io_error);
+  EXPECT_NE(why.find("lock"), std::string::npos) << why;
+  // Once the first is closed the directory opens again.
+  first.value().reset();
+  EXPECT_TRUE(open_rocksdb_engine(dir_ + "/db", rocksdb_options{}).ok());
+}
+
+TEST_F(RocksdbEngineTest, MalformedTopicIdOrPartitionIsNotFound) {
+  auto engine = open_rocksdb_engine(dir_, rocksdb_options{});
+  ASSERT_TRUE(engine.ok());
+  auto& e = *engine.value();
+  for (const std::string id : {"", "0123", "0123456789abcdef0123456789abcdeg",
+                               "0123456789abcdef0123456789abcdef0"}) {
+    auto r = e.open_log(id, 0);
+    ASSERT_FALSE(r.ok()) << id;
+    EXPECT_EQ(r.error(), errc::not_found) << id;
+    EXPECT_EQ(e.drop_log(id, 0).error(), errc::not_found) << id;
+  }
+  auto r = e.open_log(kTopic, -1);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error(), errc::not_found);
+  // Upper-case hex names the same log as lower-case.
+  auto lower = e.open_log(kTopic, 0);
+  ASSERT_TRUE(lower.ok());
+  append_shapes(*lower.value(), {{3}});
+  lower.value().reset();
+  std::string upper = kTopic;
+  for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  auto again = e.open_log(upper, 0);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again.value()->end_offset(), 3);
+}
+
+TEST_F(RocksdbEngineTest, SyncModeAppendsAndRecovers) {
+  rocksdb_options opts;
+  opts.sync = true;
+  std::vector<batch_to_append> appended;
+  {
+    auto engine = open_rocksdb_engine(dir_, opts);
+    ASSERT_TRUE(engine.ok());
+    EXPECT_TRUE(engine.value()->options().sync);
+    auto l = engine.value()->open_log(kTopic, 3);
+    ASSERT_TRUE(l.ok());
+    appended = append_shapes(*l.value(), {{2, 10, 100}, {3, 20, 200}});
+    ASSERT_TRUE(l.value()->truncate_before(1).ok());
+  }
+  auto engine = open_rocksdb_engine(dir_, opts);
+  ASSERT_TRUE(engine.ok());
+  auto l = engine.value()->open_log(kTopic, 3);
+  ASSERT_TRUE(l.ok());
+  EXPECT_EQ(l.value()->start_offset(), 1);
+  EXPECT_EQ(l.value()->end_offset(), 5);
+  const auto r = l.value()->read(1, SIZE_MAX);
+  ASSERT_EQ(r.chunks.size(), 2u);
+  EXPECT_TRUE(same_bytes(r.chunks[0], appended[0].bytes));
+  EXPECT_TRUE(same_bytes(r.chunks[1], appended[1].bytes));
+}
+
+TEST_F(RocksdbEngineTest, LargeBatchesRoundTrip) {
+  auto engine = open_rocksdb_engine(dir_, rocksdb_options{});
+  ASSERT_TRUE(engine.ok());
+  auto l = engine.value()->open_log(kTopic, 0);
+  ASSERT_TRUE(l.ok());
+  // Batches larger than RocksDB's 64 KiB blocks, one of several MiB.
+  const auto appended = append_shapes(*l.value(), {{1, 0, 200'000}, {1, 0, 5'000'000}, {1, 0, 9}});
+  const auto r = l.value()->read(0, SIZE_MAX);
+  ASSERT_EQ(r.chunks.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) EXPECT_TRUE(same_bytes(r.chunks[i], appended[i].bytes)) << i;
+}
+#endif
 
 }  // namespace
 }  // namespace mk::storage

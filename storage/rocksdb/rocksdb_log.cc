@@ -1,0 +1,295 @@
+#include "storage/rocksdb/rocksdb_log.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/iterator.h>
+#include <rocksdb/options.h>
+#include <rocksdb/slice.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <cstring>
+#include <iterator>
+#include <limits>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "storage/rocksdb/rocksdb_internal.h"
+
+namespace mk::storage {
+
+using rocksdb_detail::batch_key;
+using rocksdb_detail::db_handle;
+using rocksdb_detail::get_be64;
+using rocksdb_detail::index_key;
+using rocksdb_detail::kIndexTag;
+using rocksdb_detail::kIndexValueSize;
+using rocksdb_detail::kPrefixSize;
+using rocksdb_detail::kStartTag;
+using rocksdb_detail::put_be64;
+using rocksdb_detail::start_key;
+
+namespace {
+
+std::string index_value(int64_t last, int64_t max_ts, size_t size) {
+  std::string v;
+  v.reserve(kIndexValueSize);
+  put_be64(v, static_cast<uint64_t>(last));
+  put_be64(v, static_cast<uint64_t>(max_ts));
+  put_be64(v, static_cast<uint64_t>(size));
+  return v;
+}
+
+std::string offset_value(int64_t offset) {
+  std::string v;
+  put_be64(v, static_cast<uint64_t>(offset));
+  return v;
+}
+
+// One buffer holding the bytes of several batches; chunks are slices sharing it.
+shared_chunk new_buffer(size_t n, uint8_t*& data) {
+  std::shared_ptr<uint8_t[]> buf(new uint8_t[std::max<size_t>(n, 1)]);
+  data = buf.get();
+  return shared_chunk{std::shared_ptr<const void>(buf, buf.get()), buf.get(), n};
+}
+
+}  // namespace
+
+rocksdb_log::rocksdb_log(std::shared_ptr<db_handle> db, std::string prefix)
+    : db_(std::move(db)), prefix_(std::move(prefix)) {}
+
+rocksdb_log::~rocksdb_log() = default;
+
+result<std::unique_ptr<rocksdb_log>> rocksdb_log::open(std::shared_ptr<db_handle> db,
+                                                       std::string prefix) {
+  if (db == nullptr || db->db == nullptr) return errc::io_error;
+  std::unique_ptr<rocksdb_log> log(new rocksdb_log(db, std::move(prefix)));
+  const std::string& pfx = log->prefix_;
+
+  // Recovery: one scan of the partition's log_meta range. Index entries ('B') sort before the
+  // start offset ('S'); both are small, the batch bytes in `logs` are not read.
+  const std::string upper = rocksdb_detail::prefix_successor(pfx);
+  const rocksdb::Slice upper_slice(upper);
+  rocksdb::ReadOptions ro;
+  ro.iterate_upper_bound = &upper_slice;
+  ro.fill_cache = false;  // a one-off scan: do not evict hot batch blocks for it
+  std::unique_ptr<rocksdb::Iterator> it(db->db->NewIterator(ro, db->log_meta));
+  std::vector<entry> entries;
+  int64_t start = 0;
+  for (it->Seek(pfx); it->Valid(); it->Next()) {
+    const rocksdb::Slice k = it->key();
+    const rocksdb::Slice v = it->value();
+    if (k.size() == kPrefixSize + 1 && k[kPrefixSize] == kStartTag && v.size() == 8) {
+      start = static_cast<int64_t>(get_be64(v.data()));
+    } else if (k.size() == kPrefixSize + 9 && k[kPrefixSize] == kIndexTag &&
+               v.size() == kIndexValueSize) {
+      entries.push_back(entry{static_cast<int64_t>(get_be64(k.data() + kPrefixSize + 1)),
+                              static_cast<int64_t>(get_be64(v.data())),
+                              static_cast<int64_t>(get_be64(v.data() + 8)),
+                              static_cast<size_t>(get_be64(v.data() + 16))});
+    } else {
+      return db->fail("recover log", "malformed log_meta entry of size " +
+                                         std::to_string(k.size()) + "/" +
+                                         std::to_string(v.size()));
+    }
+  }
+  if (!it->status().ok()) return db->fail("recover log", it->status());
+
+  // Appends and truncations are single write batches, so the entries are contiguous and none
+  // lies wholly below the start offset. Anything else is corruption: refuse to guess.
+  log->start_offset_ = start;
+  log->end_offset_ = start;
+  for (const auto& e : entries) {
+    if (e.last_offset < e.base_offset || e.last_offset < start ||
+        (!log->index_.empty() && e.base_offset != log->end_offset_) ||
+        (log->index_.empty() && e.base_offset > start)) {
+      return db->fail("recover log", "batch index is not contiguous at offset " +
+                                         std::to_string(e.base_offset));
+    }
+    log->push_entry(e);
+    log->end_offset_ = e.last_offset + 1;
+    log->size_bytes_ += e.size;
+  }
+  return log;
+}
+
+void rocksdb_log::push_entry(const entry& e) {
+  const uint64_t seq = front_seq_ + index_.size();
+  index_.push_back(e);
+  if (leaders_.empty() || e.max_timestamp > at_seq(leaders_.back()).max_timestamp) {
+    leaders_.push_back(seq);
+  }
+}
+
+result<int64_t> rocksdb_log::append(std::span<const batch_to_append> batches) {
+  if (batches.empty()) return end_offset_;
+
+  // Validate everything before writing: all-or-nothing.
+  int64_t expected = end_offset_;
+  for (const auto& b : batches) {
+    if (b.base_offset != expected || b.last_offset < b.base_offset ||
+        b.last_offset == std::numeric_limits<int64_t>::max()) {
+      return errc::offset_mismatch;
+    }
+    expected = b.last_offset + 1;
+  }
+
+  rocksdb::WriteBatch wb;
+  for (const auto& b : batches) {
+    const rocksdb::Slice value(reinterpret_cast<const char*>(b.bytes.data), b.bytes.size);
+    auto s = wb.Put(db_->logs, batch_key(prefix_, b.base_offset), value);
+    if (s.ok()) {
+      s = wb.Put(db_->log_meta, index_key(prefix_, b.base_offset),
+                 index_value(b.last_offset, b.max_timestamp, b.bytes.size));
+    }
+    if (!s.ok()) return db_->fail("append", s);
+  }
+  const auto s = db_->db->Write(db_->write_options, &wb);
+  if (!s.ok()) return db_->fail("append", s);
+
+  // Durable (as far as the sync option asks): now the in-memory view may move.
+  for (const auto& b : batches) {
+    push_entry(entry{b.base_offset, b.last_offset, b.max_timestamp, b.bytes.size});
+    size_bytes_ += b.bytes.size;
+  }
+  end_offset_ = expected;
+  return batches.front().base_offset;
+}
+
+read_result rocksdb_log::read(int64_t from, size_t max_bytes) const {
+  read_result out;
+  if (from < start_offset_ || from >= end_offset_) return out;
+
+  // Pick the batches in memory: the one holding `from`, then as many as fit.
+  const auto first = std::partition_point(index_.begin(), index_.end(),
+                                          [from](const entry& e) { return e.last_offset < from; });
+  auto stop = first;
+  size_t total = 0;
+  for (; stop != index_.end(); ++stop) {
+    if (stop != first && total + stop->size > max_bytes) break;  // the first always goes in
+    total += stop->size;
+  }
+  if (first == stop) return out;
+
+  // One Seek to the first batch's key, bounded just past the last batch wanted so the iterator
+  // never reads ahead into batches (or partitions) that are not returned.
+  const std::string lower = batch_key(prefix_, first->base_offset);
+  const std::string upper = batch_key(prefix_, std::prev(stop)->base_offset + 1);
+  const rocksdb::Slice upper_slice(upper);
+  rocksdb::ReadOptions ro;
+  ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db_->db->NewIterator(ro, db_->logs));
+
+  uint8_t* dst = nullptr;
+  const shared_chunk buffer = new_buffer(total, dst);
+  size_t pos = 0;
+  it->Seek(lower);
+  for (auto e = first; e != stop; ++e, it->Next()) {
+    if (!it->Valid()) {
+      if (!it->status().ok()) {
+        db_->fail("read", it->status());
+      } else {
+        db_->fail("read", "batch at offset " + std::to_string(e->base_offset) + " is missing");
+      }
+      break;
+    }
+    const rocksdb::Slice k = it->key();
+    const rocksdb::Slice v = it->value();
+    if (k.size() != kPrefixSize + 8 ||
+        static_cast<int64_t>(get_be64(k.data() + kPrefixSize)) != e->base_offset ||
+        v.size() != e->size) {
+      db_->fail("read", "stored batch does not match the index at offset " +
+                            std::to_string(e->base_offset));
+      break;
+    }
+    if (v.size() != 0) std::memcpy(dst + pos, v.data(), v.size());
+    out.chunks.push_back(buffer.slice(pos, v.size()));
+    pos += v.size();
+  }
+  out.bytes = pos;
+  return out;
+}
+
+status rocksdb_log::truncate_before(int64_t offset) {
+  if (offset <= start_offset_) return ok();
+  offset = std::min(offset, end_offset_);
+  if (offset <= start_offset_) return ok();  // empty log: nothing moves
+
+  // Whole batches entirely below `offset`; a straddling batch stays.
+  const auto keep = std::partition_point(
+      index_.begin(), index_.end(), [offset](const entry& e) { return e.last_offset < offset; });
+  const int64_t keep_base = keep == index_.end() ? end_offset_ : keep->base_offset;
+
+  rocksdb::WriteBatch wb;
+  auto s = wb.Put(db_->log_meta, start_key(prefix_), offset_value(offset));
+  if (s.ok() && keep != index_.begin()) {
+    // From the partition's very first possible key: idempotent, and covers nothing that is
+    // still wanted since every kept batch has base >= keep_base.
+    s = wb.DeleteRange(db_->logs, batch_key(prefix_, 0), batch_key(prefix_, keep_base));
+    if (s.ok()) {
+      s = wb.DeleteRange(db_->log_meta, index_key(prefix_, 0), index_key(prefix_, keep_base));
+    }
+  }
+  if (s.ok()) s = db_->db->Write(db_->write_options, &wb);
+  if (!s.ok()) return db_->fail("truncate", s);
+
+  const auto dropped = static_cast<size_t>(keep - index_.begin());
+  size_t freed = 0;
+  for (auto it = index_.begin(); it != keep; ++it) freed += it->size;
+  index_.erase(index_.begin(), keep);
+  front_seq_ += dropped;
+  size_bytes_ -= freed;
+  start_offset_ = offset;
+
+  bool dropped_leader = false;
+  while (!leaders_.empty() && leaders_.front() < front_seq_) {
+    leaders_.pop_front();
+    dropped_leader = true;
+  }
+  if (dropped_leader) rebuild_front_leaders();
+  return ok();
+}
+
+void rocksdb_log::rebuild_front_leaders() {
+  const uint64_t stop = leaders_.empty() ? front_seq_ + index_.size() : leaders_.front();
+  std::deque<uint64_t> front;
+  for (uint64_t seq = front_seq_; seq < stop; ++seq) {
+    if (front.empty() || at_seq(seq).max_timestamp > at_seq(front.back()).max_timestamp) {
+      front.push_back(seq);
+    }
+  }
+  leaders_.insert(leaders_.begin(), front.begin(), front.end());
+}
+
+std::optional<stored_batch> rocksdb_log::load(const entry& e) const {
+  rocksdb::PinnableSlice value;
+  const auto s =
+      db_->db->Get(rocksdb::ReadOptions(), db_->logs, batch_key(prefix_, e.base_offset), &value);
+  if (!s.ok()) {
+    db_->fail("read batch", s);
+    return std::nullopt;
+  }
+  if (value.size() != e.size) {
+    db_->fail("read batch", "stored batch does not match the index at offset " +
+                                std::to_string(e.base_offset));
+    return std::nullopt;
+  }
+  return stored_batch{e.base_offset, e.last_offset, e.max_timestamp,
+                      shared_chunk::copy_of(reinterpret_cast<const uint8_t*>(value.data()),
+                                            value.size())};
+}
+
+std::optional<stored_batch> rocksdb_log::find_by_timestamp(int64_t ts) const {
+  const auto it = std::partition_point(leaders_.begin(), leaders_.end(), [this, ts](uint64_t seq) {
+    return at_seq(seq).max_timestamp < ts;
+  });
+  if (it == leaders_.end()) return std::nullopt;
+  return load(at_seq(*it));
+}
+
+std::optional<stored_batch> rocksdb_log::max_timestamp_batch() const {
+  if (leaders_.empty()) return std::nullopt;
+  return load(at_seq(leaders_.back()));
+}
+
+}  // namespace mk::storage
