@@ -10,8 +10,10 @@
 #include <spdlog/spdlog.h>
 
 #include "broker/server.h"
+#include "tools/cli/cli.h"
 
 int main(int argc, char** argv) {
+  if (mk::cli::is_subcommand(argc, argv)) return mk::cli::run_subcommand(argc, argv);
   mk::broker_config cfg;
   std::string log_level = "info";
   std::string auto_create = "true";
