@@ -22,6 +22,9 @@ struct broker_config {
   size_t max_request_size = 100 * 1024 * 1024;  // socket.request.max.bytes
   int32_t message_max_bytes = 1048588;          // message.max.bytes (topic default max.message.bytes)
   int32_t fetch_max_bytes = 57671680;           // fetch.max.bytes cap on a Fetch response
+  // HTTP admin API. admin_port -1 = off, 0 = ephemeral.
+  std::string admin_host = "127.0.0.1";
+  int32_t admin_port = -1;
   // Storage. "memory" (default) or "rocksdb" (needs data_dir).
   std::string storage = "memory";
   std::string data_dir;

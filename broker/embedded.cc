@@ -27,6 +27,7 @@ mk::broker_config to_config(const broker_options& o) {
   c.strict_replication_factor = o.strict_replication_factor;
   c.max_request_size = o.max_request_size;
   c.max_memory_bytes = o.max_memory_bytes;
+  c.admin_port = o.admin_port;
   c.retention_check_interval_ms = o.retention_check_interval_ms;
   c.group_initial_rebalance_delay_ms = o.group_initial_rebalance_delay_ms;
   c.group_min_session_timeout_ms = o.group_min_session_timeout_ms;
@@ -54,6 +55,10 @@ void broker::start() { impl_->srv->start(); }
 void broker::stop() { impl_->srv->stop(); }
 std::string broker::bootstrap() const { return impl_->srv->bootstrap(); }
 uint16_t broker::port() const { return impl_->srv->port(); }
+std::string broker::admin_url() const {
+  auto p = impl_->srv->admin_port();
+  return p ? "http://" + impl_->srv->config().admin_host + ":" + std::to_string(p) : std::string();
+}
 
 void broker::create_topic(const std::string& name, int32_t partitions, const std::map<std::string, std::string>& configs) {
   auto& srv = *impl_->srv;

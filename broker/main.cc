@@ -4,7 +4,9 @@
 // and test fixtures in any language can read the bootstrap address; logs go to stderr.
 // SIGINT/SIGTERM stop it cleanly.
 #include <CLI/CLI.hpp>
+#include <cctype>
 #include <csignal>
+#include <cstdlib>
 #include <cstdio>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -61,10 +63,24 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   app.add_option("--record-requests", cfg.record_requests_dir,
                  "Debugging: write each request frame to DIR/<api>_request_v<N>_<client>.bin");
+  auto* admin_port_opt = app.add_option("--admin-port", cfg.admin_port,
+                                        "HTTP admin API port (default 9644; 0 = ephemeral, -1 = off; ephemeral when --port is 0)");
+  app.add_option("--admin-host", cfg.admin_host, "Address the HTTP admin API binds to")->capture_default_str();
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error, critical or off")
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  app.set_config("--config", "", "Read options from a TOML/INI file (key = value, names as the long flags)");
+  // Every flag can also come from the environment: --admin-port <-> MINIKAFKA_ADMIN_PORT.
+  for (CLI::Option* opt : app.get_options()) {
+    std::string name = opt->get_single_name();
+    if (name.empty() || name == "help" || name == "config") continue;
+    std::string env = "MINIKAFKA_";
+    for (char c : name) env.push_back(c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+    opt->envname(env);
+  }
+  cfg.admin_port = 9644;
   CLI11_PARSE(app, argc, argv);
+  if (admin_port_opt->count() == 0 && std::getenv("MINIKAFKA_ADMIN_PORT") == nullptr && cfg.port == 0) cfg.admin_port = 0;
   cfg.auto_create_topics = auto_create == "true";
 
   auto logger = spdlog::stderr_color_mt("minikafka");
@@ -93,6 +109,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::printf("kafka %s\n", srv.bootstrap().c_str());
+  if (srv.admin_port()) std::printf("admin http://%s:%u\n", cfg.admin_host.c_str(), srv.admin_port());
   std::fflush(stdout);
 
   int sig = 0;

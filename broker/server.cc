@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "broker/admin/http_server.h"
+#include "broker/compaction.h"
 #include "broker/net/connection.h"
 #include "broker/retention.h"
 #include "storage/metadata_store.h"
@@ -66,12 +68,23 @@ void server::recover() {
 
 void server::schedule_housekeeping() {
   if (cfg_.retention_check_interval_ms <= 0) return;
-  housekeeping_timer_->expires_after(std::chrono::milliseconds(cfg_.retention_check_interval_ms));
-  housekeeping_timer_->async_wait([this](boost::system::error_code ec) {
-    if (ec) return;
-    apply_retention(*cluster_, now_ms());
-    schedule_housekeeping();
-  });
+  // Retention, then compaction, every interval. The handler re-arms itself and carries the
+  // compactor, whose per-partition progress makes a tick with nothing new to compact O(1).
+  struct tick {
+    server* srv;
+    std::shared_ptr<log_compactor> compactor;
+    void arm() const {
+      srv->housekeeping_timer_->expires_after(std::chrono::milliseconds(srv->cfg_.retention_check_interval_ms));
+      srv->housekeeping_timer_->async_wait(*this);
+    }
+    void operator()(boost::system::error_code ec) const {
+      if (ec) return;
+      apply_retention(*srv->cluster_, srv->now_ms());
+      compactor->run(*srv->cluster_, srv->now_ms());
+      arm();
+    }
+  };
+  tick{this, std::make_shared<log_compactor>()}.arm();
 }
 
 void server::groups_changed() {
@@ -95,6 +108,7 @@ server::~server() {
   // Destroy pending handlers (parked coroutines hold connections) while the state they refer to
   // is still alive.
   acceptor_.reset();
+  admin_.reset();
   io_.restart();
   io_.poll();
 }
@@ -123,6 +137,10 @@ void server::start() {
   bound_port_ = acceptor_->local_endpoint().port();
   cluster_->set_node(node_info{cfg_.node_id, advertised_host(), bound_port_, std::nullopt});
   asio::co_spawn(io_, accept_loop(*acceptor_, cfg_.node_id), asio::detached);
+  if (cfg_.admin_port >= 0) {
+    admin_ = std::make_unique<http_server>(*this, io_);
+    admin_port_ = admin_->listen(cfg_.admin_host, static_cast<uint16_t>(cfg_.admin_port));
+  }
   schedule_housekeeping();
   running_ = true;
   thread_ = std::thread([this] {
@@ -143,6 +161,7 @@ void server::stop() {
     stopping_ = true;
     boost::system::error_code ec;
     if (acceptor_) acceptor_->close(ec);
+    if (admin_) admin_->close();
     for (auto* c : std::set<connection*>(connections_)) c->close();
     // Wake parked fetches so their coroutines finish.
     for (const auto& [name, t] : cluster_->topics())

@@ -27,6 +27,7 @@ namespace mk {
 
 namespace asio = boost::asio;
 class connection;
+class http_server;
 
 class server {
  public:
@@ -41,6 +42,8 @@ class server {
   void stop();
 
   uint16_t port() const { return bound_port_; }
+  uint16_t admin_port() const { return admin_port_; }  // 0 when the admin API is off
+  bool serving() const { return running_; }
   std::string advertised_host() const;
   std::string bootstrap() const { return advertised_host() + ":" + std::to_string(bound_port_); }
 
@@ -93,6 +96,8 @@ class server {
   std::unique_ptr<asio::steady_timer> housekeeping_timer_;  // retention
   int64_t group_timer_at_ = 0;
   uint16_t bound_port_ = 0;
+  uint16_t admin_port_ = 0;
+  std::unique_ptr<http_server> admin_;
   std::thread thread_;
   bool running_ = false;
   bool stopping_ = false;  // state thread: set when stop() begins

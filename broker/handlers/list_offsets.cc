@@ -9,39 +9,9 @@
 // Version notes: v0 answers old_style_offsets (up to max_num_offsets: [latest] or [start]);
 // v4+ report the leader epoch; a partition this node does not lead gets NOT_LEADER_OR_FOLLOWER.
 #include "broker/handlers/handler.h"
-#include "protocol/records/record_batch.h"
+#include "broker/log_lookup.h"
 
 namespace mk::handlers {
-
-namespace {
-
-// Finds, inside one stored batch, the first record satisfying `pick` (by timestamp).
-struct found {
-  int64_t offset = -1;
-  int64_t timestamp = -1;
-};
-
-found first_at_or_after(const storage::stored_batch& b, int64_t ts) {
-  std::vector<uint8_t> scratch;
-  std::vector<records::record_view> recs;
-  if (!records::decode_records(b.bytes.data, b.bytes.size, scratch, recs)) return {b.base_offset, b.max_timestamp};
-  for (const auto& r : recs)
-    if (r.timestamp >= ts) return {r.offset, r.timestamp};
-  return {b.last_offset, b.max_timestamp};
-}
-
-found max_timestamp_record(const storage::stored_batch& b) {
-  std::vector<uint8_t> scratch;
-  std::vector<records::record_view> recs;
-  if (!records::decode_records(b.bytes.data, b.bytes.size, scratch, recs) || recs.empty())
-    return {b.base_offset, b.max_timestamp};
-  found best{recs.front().offset, recs.front().timestamp};
-  for (const auto& r : recs)
-    if (r.timestamp > best.timestamp) best = {r.offset, r.timestamp};
-  return best;
-}
-
-}  // namespace
 
 proto::list_offsets_response list_offsets(request_context& ctx, proto::list_offsets_request& req) {
   proto::list_offsets_response resp;
@@ -68,7 +38,7 @@ proto::list_offsets_response list_offsets(request_context& ctx, proto::list_offs
         continue;
       }
       auto& log = *p->log;
-      found f;
+      log_position f;
       switch (rp.timestamp) {
         case -2:
         case -4:
@@ -79,14 +49,14 @@ proto::list_offsets_response list_offsets(request_context& ctx, proto::list_offs
           f = {log.end_offset(), -1};
           break;
         case -3:
-          if (auto b = log.max_timestamp_batch()) f = max_timestamp_record(*b);
+          f = max_timestamp_position(log);
           break;
         default:
           if (rp.timestamp < 0) {
             pr.error_code = code(error_code::invalid_request);
             continue;
           }
-          if (auto b = log.find_by_timestamp(rp.timestamp)) f = first_at_or_after(*b, rp.timestamp);
+          f = position_for_timestamp(log, rp.timestamp);
       }
       if (f.offset >= 0 && f.offset < log.start_offset()) f.offset = log.start_offset();
       if (v == 0) {

@@ -31,6 +31,7 @@ struct broker_options {
   bool auto_create_topics = true;
   bool strict_replication_factor = false;  // reject replication factor > broker count like Kafka
   size_t max_request_size = 100 * 1024 * 1024;
+  int32_t admin_port = -1;      // HTTP admin API: -1 = off (default when embedded), 0 = ephemeral
   size_t max_memory_bytes = 0;  // cap on stored record bytes (0 = none)
   int32_t retention_check_interval_ms = 1000;
   int32_t group_initial_rebalance_delay_ms = 0;  // Kafka: 3000
@@ -76,6 +77,8 @@ class broker {
   // "host:port" for clients' bootstrap.servers. Valid after start().
   std::string bootstrap() const;
   uint16_t port() const;
+  // "http://127.0.0.1:PORT" of the admin API, or "" when it is off.
+  std::string admin_url() const;
 
   // Creates a topic; throws minikafka::error (e.g. TOPIC_ALREADY_EXISTS).
   void create_topic(const std::string& name, int32_t partitions = 1,

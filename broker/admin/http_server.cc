@@ -1,0 +1,134 @@
+#include "broker/admin/http_server.h"
+
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <spdlog/spdlog.h>
+
+#include "broker/admin/admin_api.h"
+#include "broker/server.h"
+
+namespace mk {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace asio = boost::asio;
+
+namespace {
+constexpr size_t max_body_bytes = 8 * 1024 * 1024;
+
+int hex(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string url_decode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2])));
+      i += 2;
+    } else if (s[i] == '+') {
+      out.push_back(' ');
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+http_request to_request(const http::request<http::string_body>& r) {
+  http_request out;
+  out.method = std::string(r.method_string());
+  std::string_view target(r.target().data(), r.target().size());
+  auto q = target.find('?');
+  out.path = url_decode(target.substr(0, q));
+  if (q != std::string_view::npos) {
+    std::string_view query = target.substr(q + 1);
+    while (!query.empty()) {
+      auto amp = query.find('&');
+      auto item = query.substr(0, amp);
+      auto eq = item.find('=');
+      out.query[url_decode(item.substr(0, eq))] = eq == std::string_view::npos ? "" : url_decode(item.substr(eq + 1));
+      if (amp == std::string_view::npos) break;
+      query.remove_prefix(amp + 1);
+    }
+  }
+  out.body = r.body();
+  return out;
+}
+}  // namespace
+
+http_server::http_server(server& srv, asio::io_context& io) : srv_(srv), acceptor_(io) {}
+http_server::~http_server() = default;
+
+uint16_t http_server::listen(const std::string& host, uint16_t port) {
+  asio::ip::tcp::resolver res(acceptor_.get_executor());
+  auto ep = res.resolve(host, std::to_string(port), asio::ip::resolver_base::passive).begin()->endpoint();
+  acceptor_.open(ep.protocol());
+  acceptor_.set_option(asio::socket_base::reuse_address(true));
+  acceptor_.bind(ep);
+  acceptor_.listen();
+  asio::co_spawn(acceptor_.get_executor(), accept_loop(), asio::detached);
+  return acceptor_.local_endpoint().port();
+}
+
+void http_server::close() {
+  boost::system::error_code ec;
+  acceptor_.close(ec);
+}
+
+asio::awaitable<void> http_server::accept_loop() {
+  for (;;) {
+    boost::system::error_code ec;
+    auto s = co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      if (!acceptor_.is_open()) co_return;
+      continue;
+    }
+    asio::co_spawn(acceptor_.get_executor(), session(std::move(s)), asio::detached);
+  }
+}
+
+asio::awaitable<void> http_server::session(asio::ip::tcp::socket socket) {
+  beast::tcp_stream stream(std::move(socket));
+  beast::flat_buffer buffer;
+  for (;;) {
+    http::request_parser<http::string_body> parser;
+    parser.body_limit(max_body_bytes);
+    stream.expires_after(std::chrono::seconds(60));
+    boost::system::error_code ec;
+    co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == beast::error::timeout ||
+        ec == asio::error::operation_aborted || ec == asio::error::connection_reset)
+      break;
+    http_response resp;
+    bool keep_alive = false;
+    unsigned version = 11;
+    if (ec == http::error::body_limit) {
+      resp = http_response{413, "application/json",
+                           R"({"error":"payload_too_large","message":"request body over 8 MiB"})"};
+    } else if (ec) {
+      resp = http_response{400, "application/json",
+                           std::string(R"({"error":"bad_request","message":"malformed HTTP request: )") + ec.message() + "\"}"};
+    } else {
+      auto& req = parser.get();
+      keep_alive = req.keep_alive();
+      version = req.version();
+      resp = handle_admin_request(srv_, to_request(req));
+    }
+    http::response<http::string_body> res{static_cast<http::status>(resp.status), version};
+    res.set(http::field::server, "minikafka");
+    res.set(http::field::content_type, resp.content_type);
+    res.keep_alive(keep_alive);
+    res.body() = std::move(resp.body);
+    res.prepare_payload();
+    co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec || !keep_alive) break;
+  }
+  boost::system::error_code ignored;
+  stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+}
+
+}  // namespace mk
