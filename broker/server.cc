@@ -126,6 +126,8 @@ int64_t server::now_ms() const {
 
 void server::start() {
   if (running_) return;
+  if (io_.stopped()) io_.restart();  // started again after stop()
+  stopping_ = false;
   asio::ip::tcp::resolver res(io_);
   auto results = res.resolve(cfg_.host, std::to_string(cfg_.port), asio::ip::resolver_base::passive);
   auto ep = results.begin()->endpoint();

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "broker/asio.h"
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <future>
@@ -48,8 +49,11 @@ class server {
   std::string bootstrap() const { return advertised_host() + ":" + std::to_string(bound_port_); }
 
   // Runs `f` on the state thread and returns its result. Must not be called from that thread.
+  // Before start() and after stop() nothing runs the state, so `f` runs on the caller's thread
+  // (not concurrently with start()/stop()).
   template <typename F>
   auto call(F&& f) -> decltype(f()) {
+    if (!running_) return f();
     using R = decltype(f());
     std::packaged_task<R()> task(std::forward<F>(f));
     auto fut = task.get_future();
@@ -99,7 +103,7 @@ class server {
   uint16_t admin_port_ = 0;
   std::unique_ptr<http_server> admin_;
   std::thread thread_;
-  bool running_ = false;
+  std::atomic<bool> running_{false};
   bool stopping_ = false;  // state thread: set when stop() begins
 };
 
