@@ -27,6 +27,7 @@ api_table api_table::defaults() {
       h::sync_entry<delete_topics_request, delete_topics_response, &h::delete_topics>(),
       h::sync_entry<describe_configs_request, describe_configs_response, &h::describe_configs>(),
       h::sync_entry<create_partitions_request, create_partitions_response, &h::create_partitions>(),
+      h::sync_entry<init_producer_id_request, init_producer_id_response, &h::init_producer_id>(),
       h::sync_entry<delete_records_request, delete_records_response, &h::delete_records>(),
       h::sync_entry<delete_groups_request, delete_groups_response, &h::delete_groups>(),
       h::sync_entry<offset_delete_request, offset_delete_response, &h::offset_delete>(),

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+
 #include "storage/metadata_store.h"
 
 namespace mk {
@@ -9,7 +11,10 @@ namespace mk {
 using proto::error_code;
 
 cluster::cluster(const broker_config& cfg, storage::storage_engine& engine)
-    : cfg_(cfg), engine_(engine), controller_id_(cfg.node_id) {}
+    : cfg_(cfg), engine_(engine), controller_id_(cfg.node_id) {
+  last_producer_id_ = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count() << 8;
+}
 
 void cluster::set_node(node_info n) {
   for (auto& x : nodes_)

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -39,6 +40,19 @@ class append_waiter {
   virtual void on_append() = 0;
 };
 
+// Idempotent-producer bookkeeping for one producer id on one partition: its epoch and the
+// sequence ranges of its last batches (Kafka keeps 5), to acknowledge retried duplicates with
+// their original offsets and to refuse gaps.
+struct producer_batch {
+  int32_t first_seq = 0;
+  int32_t last_seq = 0;
+  int64_t base_offset = 0;
+};
+struct producer_state {
+  int16_t epoch = -1;
+  std::deque<producer_batch> recent;  // newest last, at most 5
+};
+
 struct partition_state {
   int32_t index = 0;
   int32_t leader_id = 0;
@@ -46,6 +60,7 @@ struct partition_state {
   std::vector<int32_t> replicas;
   std::unique_ptr<storage::partition_log> log;
   std::vector<append_waiter*> waiters;  // woken (and cleared) on every append
+  std::unordered_map<int64_t, producer_state> producers;  // idempotent producers by id
 
   // Wakes every parked waiter. Waiters that still need data register again.
   void notify_append() {
@@ -122,6 +137,10 @@ class cluster {
   // Auto-creation (Metadata/Produce) if enabled and the name is legal: returns the topic or null.
   topic_state* auto_create(const std::string& name);
 
+  // A producer id never handed out before by this cluster (InitProducerId). Starts from the
+  // wall clock so ids from a restarted broker do not collide with old ones in stored batches.
+  int64_t next_producer_id() { return ++last_producer_id_; }
+
   // Reopens every topic recorded in the storage engine's metadata store (persistent backends):
   // ids, partition counts, configs and each partition's log. Returns an error on storage failure.
   topic_error recover();
@@ -140,6 +159,7 @@ class cluster {
   std::map<std::string, std::unique_ptr<topic_state>> topics_;
   std::unordered_map<std::string, topic_state*> by_id_;  // key: uuid hex
   std::vector<std::function<void(const std::string&)>> deleted_observers_;
+  int64_t last_producer_id_ = 0;
 };
 
 }  // namespace mk

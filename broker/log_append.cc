@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <climits>
+
 #include "broker/server.h"
 #include "protocol/records/record_batch.h"
 
@@ -49,6 +51,51 @@ append_outcome append_batches(server& srv, topic_state& topic, partition_state& 
     }
   }
 
+  // Idempotent producers: refuse stale epochs and sequence gaps; a retried copy of one of the
+  // last batches is acknowledged with the offsets it got the first time, and not stored again.
+  struct seq_check {
+    size_t index;
+    int64_t producer_id;
+    int16_t epoch;
+    int32_t first_seq, last_seq;
+  };
+  std::vector<seq_check> seqs;
+  auto next_seq = [](int32_t s) { return s == INT32_MAX ? 0 : s + 1; };
+  for (size_t i = 0; i < headers.size(); ++i) {
+    const auto& h = headers[i];
+    if (h.producer_id < 0 || h.base_sequence < 0 || h.is_transactional()) continue;
+    const int32_t last = static_cast<int32_t>((static_cast<int64_t>(h.base_sequence) + h.last_offset_delta) % (int64_t{INT32_MAX} + 1));
+    auto it = part.producers.find(h.producer_id);
+    if (it != part.producers.end()) {
+      const producer_state& ps = it->second;
+      if (h.producer_epoch < ps.epoch) {
+        out.error = error_code::invalid_producer_epoch;
+        out.message = "producer epoch " + std::to_string(h.producer_epoch) + " is older than " + std::to_string(ps.epoch);
+        return out;
+      }
+      if (h.producer_epoch == ps.epoch) {
+        for (const auto& b : ps.recent)
+          if (b.first_seq == h.base_sequence && b.last_seq == last) {
+            if (headers.size() == 1) {  // a retry of a batch we already have
+              out.base_offset = b.base_offset;
+              out.log_start_offset = part.log->start_offset();
+              return out;
+            }
+            out.error = error_code::duplicate_sequence_number;
+            return out;
+          }
+        if (!ps.recent.empty() && h.base_sequence != next_seq(ps.recent.back().last_seq) &&
+            (seqs.empty() || seqs.back().producer_id != h.producer_id)) {
+          out.error = error_code::out_of_order_sequence_number;
+          out.message = "expected sequence " + std::to_string(next_seq(ps.recent.back().last_seq)) + ", got " +
+                        std::to_string(h.base_sequence);
+          return out;
+        }
+      }
+    }
+    seqs.push_back(seq_check{i, h.producer_id, h.producer_epoch, h.base_sequence, last});
+  }
+
   const bool log_append = topic.configs.log_append_time();
   const int64_t now = srv.now_ms();
   auto* base = const_cast<uint8_t*>(bytes.data);
@@ -83,6 +130,15 @@ append_outcome append_batches(server& srv, topic_state& topic, partition_state& 
     return out;
   }
   out.base_offset = res.value();
+  for (const auto& sc : seqs) {
+    producer_state& ps = part.producers[sc.producer_id];
+    if (sc.epoch != ps.epoch) {
+      ps.epoch = sc.epoch;
+      ps.recent.clear();
+    }
+    ps.recent.push_back(producer_batch{sc.first_seq, sc.last_seq, batches[sc.index].base_offset});
+    if (ps.recent.size() > 5) ps.recent.pop_front();
+  }
   out.log_append_time = log_append ? now : -1;
   out.log_start_offset = part.log->start_offset();
   part.notify_append();

@@ -74,6 +74,7 @@ proto::list_offsets_response list_offsets(request_context& ctx, proto::list_offs
 proto::create_topics_response create_topics(request_context& ctx, proto::create_topics_request& req);
 proto::delete_topics_response delete_topics(request_context& ctx, proto::delete_topics_request& req);
 proto::create_partitions_response create_partitions(request_context& ctx, proto::create_partitions_request& req);
+proto::init_producer_id_response init_producer_id(request_context& ctx, proto::init_producer_id_request& req);
 proto::delete_records_response delete_records(request_context& ctx, proto::delete_records_request& req);
 proto::describe_configs_response describe_configs(request_context& ctx, proto::describe_configs_request& req);
 proto::find_coordinator_response find_coordinator(request_context& ctx, proto::find_coordinator_request& req);
