@@ -21,7 +21,7 @@ std::string api_name(int16_t key) {
 }
 }  // namespace
 
-void connection::record(const proto::request_header& h, const std::vector<uint8_t>& frame) {
+void connection::record(const proto::request_header& h, const uint8_t* frame, size_t size) {
   std::string client;
   for (char c : h.client_id) client.push_back(std::isalnum(static_cast<unsigned char>(c)) || c == '-' ? c : '_');
   std::string name = api_name(h.api_key);
@@ -32,7 +32,7 @@ void connection::record(const proto::request_header& h, const std::vector<uint8_
   }
   std::string path = srv_.config().record_requests_dir + "/" + snake + "_request_v" + std::to_string(h.api_version) + "_" +
                      (client.empty() ? "anonymous" : client) + ".bin";
-  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(frame.data()), static_cast<std::streamsize>(frame.size()));
+  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(frame), static_cast<std::streamsize>(size));
 }
 
 connection::connection(server& srv, asio::ip::tcp::socket socket, int32_t node_id)
@@ -81,12 +81,13 @@ asio::awaitable<void> connection::read_loop() {
         break;
       }
       // Allocated only now that the size is known to be within the limit.
-      auto frame = std::make_shared<std::vector<uint8_t>>(body_size);
-      co_await asio::async_read(socket_, asio::buffer(*frame), asio::use_awaitable);
+      // Not zero-filled: every byte is about to be overwritten by the read.
+      std::shared_ptr<uint8_t[]> frame = std::make_shared_for_overwrite<uint8_t[]>(body_size);
+      co_await asio::async_read(socket_, asio::buffer(frame.get(), body_size), asio::use_awaitable);
       srv_.metrics().bytes_in += body_size + 4;
       const auto started = std::chrono::steady_clock::now();
 
-      proto::reader r(frame->data(), frame->size(), frame);
+      proto::reader r(frame.get(), body_size, frame);
       proto::request_header h;
       if (!proto::decode_request_header(r, h)) {
         srv_.metrics().connections_rejected_requests++;
@@ -123,7 +124,7 @@ asio::awaitable<void> connection::read_loop() {
         break;
       }
 
-      if (!srv_.config().record_requests_dir.empty()) record(h, *frame);
+      if (!srv_.config().record_requests_dir.empty()) record(h, frame.get(), body_size);
       request_context ctx{srv_, h, node_id_, peer_};
       reply rep = co_await e->fn(ctx, r);
       if (api_metrics* m = srv_.metrics().api(h.api_key)) {

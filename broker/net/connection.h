@@ -39,7 +39,7 @@ class connection : public std::enable_shared_from_this<connection> {
   asio::awaitable<void> read_loop();
   void send(std::vector<shared_chunk> frame);
   void write_more();
-  void record(const proto::request_header& h, const std::vector<uint8_t>& frame);
+  void record(const proto::request_header& h, const uint8_t* frame, size_t size);
 
   server& srv_;
   asio::ip::tcp::socket socket_;
