@@ -11,7 +11,7 @@ pkgs=(
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   librdkafka-dev kcat
   python3 python3-kafka python3-confluent-kafka
-  python3-snappy python3-lz4 python3-zstandard
+  python3-snappy python3-lz4 python3-zstandard python3-prometheus-client
   ca-certificates
 )
 # Node.js for the kafkajs tests: keep an existing install (e.g. NodeSource ships its own npm).

@@ -30,6 +30,12 @@ http_response error_response(int status, const std::string& code, const std::str
   return json_response(status, json{{"error", code}, {"message", message}});
 }
 
+http_response not_allowed(const std::string& allow, const std::string& message) {
+  auto r = error_response(405, "method_not_allowed", message);
+  r.allow = allow;
+  return r;
+}
+
 // HTTP status for a Kafka error code from a topic operation.
 int status_for(error_code e) {
   switch (e) {
@@ -169,6 +175,21 @@ json bytes_json(const std::optional<std::string_view>& b) {
   return json{{"base64", base64_encode(*b)}};
 }
 
+// Reads an optional integer field in [lo, hi]; false (and a 400 in `err`) when present but not an
+// integer in range (1.5, true, "3" and 2^32 are all refused rather than truncated).
+bool int_field(const json& j, const char* key, int64_t lo, int64_t hi, int64_t& out, http_response& err) {
+  if (!j.contains(key)) return true;
+  const json& v = j[key];
+  if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) ||
+      v.get<int64_t>() < lo || v.get<int64_t>() > hi) {
+    err = error_response(400, "bad_request", std::string("\"") + key + "\" must be an integer in [" + std::to_string(lo) + ", " +
+                                                 std::to_string(hi) + "]");
+    return false;
+  }
+  out = v.get<int64_t>();
+  return true;
+}
+
 json topic_summary(const topic_state& t) {
   return json{{"name", t.name},
               {"id", t.id.to_base64()},
@@ -257,8 +278,11 @@ http_response create_topic(server& srv, const http_request& req) {
   try {
     if (!j.contains("name") || !j["name"].is_string()) return error_response(400, "bad_request", "\"name\" (string) is required");
     spec.name = j["name"].get<std::string>();
-    spec.partitions = j.value("partitions", -1);
-    spec.replication_factor = static_cast<int16_t>(j.value("replication_factor", -1));
+    int64_t parts = -1, rf = -1;
+    if (!int_field(j, "partitions", -1, INT32_MAX, parts, err) || !int_field(j, "replication_factor", -1, INT16_MAX, rf, err))
+      return err;
+    spec.partitions = static_cast<int32_t>(parts);
+    spec.replication_factor = static_cast<int16_t>(rf);
     if (j.contains("configs")) {
       if (!j["configs"].is_object()) return error_response(400, "bad_request", "\"configs\" must be an object");
       for (const auto& [k, v] : j["configs"].items()) spec.configs[k] = v.is_string() ? v.get<std::string>() : v.dump();
@@ -278,6 +302,8 @@ http_response produce_records(server& srv, topic_state& t, const http_request& r
   const json& j = *body;
   if (!j.contains("records") || !j["records"].is_array() || j["records"].empty())
     return error_response(400, "bad_request", "\"records\" must be a non-empty array");
+  if (j.contains("encoding") && !j["encoding"].is_string())
+    return error_response(400, "bad_request", "\"encoding\" must be string, base64 or json");
   const std::string encoding = j.value("encoding", std::string("string"));
   if (encoding != "string" && encoding != "base64" && encoding != "json")
     return error_response(400, "bad_request", "\"encoding\" must be string, base64 or json");
@@ -293,9 +319,11 @@ http_response produce_records(server& srv, topic_state& t, const http_request& r
     auto value = field_bytes(r.value("value", json(nullptr)), encoding);
     if (!key || !value) return error_response(400, "bad_request", "key/value do not match the encoding");
     int32_t partition;
+    int64_t ts = now, part64 = -1;
+    if (!int_field(r, "timestamp", -1, INT64_MAX, ts, err) || !int_field(r, "partition", INT32_MIN, INT32_MAX, part64, err))
+      return err;
     if (r.contains("partition")) {
-      if (!r["partition"].is_number_integer()) return error_response(400, "bad_request", "\"partition\" must be an integer");
-      partition = r["partition"].get<int32_t>();
+      partition = static_cast<int32_t>(part64);
       if (partition < 0 || partition >= nparts)
         return error_response(404, "UNKNOWN_TOPIC_OR_PARTITION", "partition " + std::to_string(partition) + " does not exist");
     } else if (*key) {
@@ -317,7 +345,6 @@ http_response produce_records(server& srv, topic_state& t, const http_request& r
       hviews.emplace_back(hk, hv ? std::optional<std::string_view>(*hv) : std::nullopt);
     auto [it, inserted] = builders.try_emplace(partition);
     if (inserted) order.push_back(partition);
-    int64_t ts = r.value("timestamp", now);
     it->second.add(ts, *key ? std::optional<std::string_view>(**key) : std::nullopt,
                    *value ? std::optional<std::string_view>(**value) : std::nullopt, hviews);
   }
@@ -402,7 +429,7 @@ http_response topics_route(server& srv, const http_request& req, const std::vect
       return json_response(200, arr);
     }
     if (req.method == "POST") return create_topic(srv, req);
-    return error_response(405, "method_not_allowed", req.method + " is not allowed on /v1/topics");
+    return not_allowed("GET, POST", req.method + " is not allowed on /v1/topics");
   }
   topic_state* t = cl.find(parts[2]);
   if (!t) return error_response(404, "UNKNOWN_TOPIC_OR_PARTITION", "topic '" + parts[2] + "' does not exist");
@@ -413,26 +440,27 @@ http_response topics_route(server& srv, const http_request& req, const std::vect
       if (auto e = cl.delete_topic(name)) return kafka_error(e.code, e.message);
       return json_response(200, json{{"deleted", name}});
     }
-    return error_response(405, "method_not_allowed", req.method + " is not allowed on a topic");
+    return not_allowed("GET, DELETE", req.method + " is not allowed on a topic");
   }
   if (parts.size() == 4 && parts[3] == "partitions") {
-    if (req.method != "POST") return error_response(405, "method_not_allowed", "use POST to add partitions");
+    if (req.method != "POST") return not_allowed("POST", "use POST to add partitions");
     http_response err;
     auto body = parse_body(req, err);
     if (!body) return err;
-    if (!body->contains("count") || !(*body)["count"].is_number_integer())
-      return error_response(400, "bad_request", "\"count\" (integer) is required");
-    if (auto e = cl.create_partitions(*t, (*body)["count"].get<int32_t>(), false)) return kafka_error(e.code, e.message);
+    int64_t count = -1;
+    if (!body->contains("count")) return error_response(400, "bad_request", "\"count\" (integer) is required");
+    if (!int_field(*body, "count", 1, INT32_MAX, count, err)) return err;
+    if (auto e = cl.create_partitions(*t, static_cast<int32_t>(count), false)) return kafka_error(e.code, e.message);
     return json_response(200, topic_detail(*t));
   }
   if (parts.size() == 4 && parts[3] == "records") {
-    if (req.method != "POST") return error_response(405, "method_not_allowed", "use POST to produce records");
+    if (req.method != "POST") return not_allowed("POST", "use POST to produce records");
     return produce_records(srv, *t, req);
   }
   if (parts.size() == 6 && parts[3] == "partitions" && parts[5] == "records") {
-    if (req.method != "GET") return error_response(405, "method_not_allowed", "use GET to read records");
+    if (req.method != "GET") return not_allowed("GET", "use GET to read records");
     auto p = parse_int(parts[4]);
-    if (!p) return error_response(400, "bad_request", "partition must be an integer");
+    if (!p || *p < 0 || *p > INT32_MAX) return error_response(400, "bad_request", "partition must be an integer in [0, 2^31)");
     return read_records(srv, *t, static_cast<int32_t>(*p), req);
   }
   return error_response(404, "not_found", "no route for " + req.path);
@@ -490,13 +518,15 @@ http_response reset_offsets(server& srv, const std::string& id, const http_reque
   if (j.contains("partitions")) {
     if (!j["partitions"].is_array()) return error_response(400, "bad_request", "\"partitions\" must be an array");
     for (const auto& p : j["partitions"]) {
-      if (!p.is_number_integer() || !t->partition(p.get<int32_t>()))
+      if (!p.is_number_integer() || p.get<int64_t>() < 0 || p.get<int64_t>() > INT32_MAX || !t->partition(p.get<int32_t>()))
         return error_response(404, "UNKNOWN_TOPIC_OR_PARTITION", "no such partition: " + p.dump());
       parts.push_back(p.get<int32_t>());
     }
   } else {
     for (const auto& p : t->partitions) parts.push_back(p->index);
   }
+  if (j.contains("to") && !j["to"].is_string())
+    return error_response(400, "bad_request", "\"to\" must be earliest, latest, offset or timestamp");
   const std::string to = j.value("to", std::string());
   std::vector<groups::offset_commit> commits;
   for (int32_t p : parts) {
@@ -531,7 +561,7 @@ http_response reset_offsets(server& srv, const std::string& id, const http_reque
 
 http_response groups_route(server& srv, const http_request& req, const std::vector<std::string>& parts) {
   if (parts.size() == 2) {
-    if (req.method != "GET") return error_response(405, "method_not_allowed", "use GET to list groups");
+    if (req.method != "GET") return not_allowed("GET", "use GET to list groups");
     json arr = json::array();
     for (const auto& g : srv.groups().list_groups()) {
       auto d = srv.groups().describe(g.group_id);
@@ -554,10 +584,10 @@ http_response groups_route(server& srv, const http_request& req, const std::vect
       (void)srv.engine().metadata().delete_offsets(id, "");
       return json_response(200, json{{"deleted", id}});
     }
-    return error_response(405, "method_not_allowed", req.method + " is not allowed on a group");
+    return not_allowed("GET, DELETE", req.method + " is not allowed on a group");
   }
   if (parts.size() == 4 && parts[3] == "offsets") {
-    if (req.method != "POST") return error_response(405, "method_not_allowed", "use POST to reset offsets");
+    if (req.method != "POST") return not_allowed("POST", "use POST to reset offsets");
     return reset_offsets(srv, id, req);
   }
   return error_response(404, "not_found", "no route for " + req.path);
@@ -602,17 +632,17 @@ http_response handle_admin_request(server& srv, const http_request& req) {
   auto parts = split_path(req.path);
   try {
     if (parts.size() == 1 && parts[0] == "health") {
-      if (req.method != "GET") return error_response(405, "method_not_allowed", "use GET");
+      if (req.method != "GET") return not_allowed("GET", "use GET");
       if (!srv.serving()) return error_response(503, "not_ready", "the Kafka listener is not serving");
       return json_response(200, json{{"status", "ok"}});
     }
     if (parts.size() == 1 && parts[0] == "metrics") {
-      if (req.method != "GET") return error_response(405, "method_not_allowed", "use GET");
+      if (req.method != "GET") return not_allowed("GET", "use GET");
       return http_response{200, "text/plain; version=0.0.4; charset=utf-8", render_metrics(srv)};
     }
     if (parts.size() >= 2 && parts[0] == "v1") {
       if (parts[1] == "cluster" && parts.size() == 2) {
-        if (req.method != "GET") return error_response(405, "method_not_allowed", "use GET");
+        if (req.method != "GET") return not_allowed("GET", "use GET");
         json listeners = json::array();
         for (const auto& n : srv.cluster().nodes())
           listeners.push_back(json{{"name", "kafka"}, {"node_id", n.node_id}, {"host", n.host}, {"port", n.port}});
@@ -631,6 +661,8 @@ http_response handle_admin_request(server& srv, const http_request& req) {
       if (parts[1] == "topics") return topics_route(srv, req, parts);
       if (parts[1] == "groups") return groups_route(srv, req, parts);
     }
+  } catch (const json::exception& ex) {
+    return error_response(400, "bad_request", std::string("bad JSON value: ") + ex.what());
   } catch (const std::exception& ex) {
     spdlog::error("admin {} {}: {}", req.method, req.path, ex.what());
     return error_response(500, "internal_error", ex.what());
@@ -702,19 +734,27 @@ std::string render_metrics(server& srv) {
   line("# HELP minikafka_partitions Partitions.");
   line("# TYPE minikafka_partitions gauge");
   line("minikafka_partitions " + std::to_string(partitions));
-  line("# HELP minikafka_partition_messages Records retained in a partition (end offset - start offset).");
-  line("# TYPE minikafka_partition_messages gauge");
-  line("# HELP minikafka_partition_end_offset High watermark of a partition.");
-  line("# TYPE minikafka_partition_end_offset gauge");
-  line("# HELP minikafka_partition_size_bytes Stored bytes of a partition.");
-  line("# TYPE minikafka_partition_size_bytes gauge");
-  for (const auto& [name, t] : srv.cluster().topics())
-    for (const auto& p : t->partitions) {
-      std::string labels = "{topic=\"" + name + "\",partition=\"" + std::to_string(p->index) + "\"}";
-      line("minikafka_partition_messages" + labels + " " + std::to_string(p->log->end_offset() - p->log->start_offset()));
-      line("minikafka_partition_end_offset" + labels + " " + std::to_string(p->log->end_offset()));
-      line("minikafka_partition_size_bytes" + labels + " " + std::to_string(p->log->size_bytes()));
-    }
+  struct partition_gauge {
+    const char* name;
+    const char* help;
+    int64_t (*value)(const partition_state&);
+  };
+  const partition_gauge gauges[] = {
+      {"minikafka_partition_messages", "Records retained in a partition (end offset - start offset).",
+       [](const partition_state& p) { return p.log->end_offset() - p.log->start_offset(); }},
+      {"minikafka_partition_end_offset", "High watermark of a partition.",
+       [](const partition_state& p) { return p.log->end_offset(); }},
+      {"minikafka_partition_size_bytes", "Stored bytes of a partition.",
+       [](const partition_state& p) { return static_cast<int64_t>(p.log->size_bytes()); }},
+  };
+  for (const auto& g : gauges) {
+    line(std::string("# HELP ") + g.name + " " + g.help);
+    line(std::string("# TYPE ") + g.name + " gauge");
+    for (const auto& [name, t] : srv.cluster().topics())
+      for (const auto& p : t->partitions)
+        line(std::string(g.name) + "{topic=\"" + name + "\",partition=\"" + std::to_string(p->index) + "\"} " +
+             std::to_string(g.value(*p)));
+  }
   auto groups = srv.groups().list_groups();
   line("# HELP minikafka_groups Consumer groups, by state.");
   line("# TYPE minikafka_groups gauge");

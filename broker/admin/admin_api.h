@@ -41,6 +41,7 @@ struct http_response {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
+  std::string allow;  // the Allow header of a 405
 };
 
 http_response handle_admin_request(server& srv, const http_request& req);

@@ -99,7 +99,14 @@ asio::awaitable<void> http_server::session(asio::ip::tcp::socket socket) {
     parser.body_limit(max_body_bytes);
     stream.expires_after(std::chrono::seconds(60));
     boost::system::error_code ec;
-    co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    co_await http::async_read_header(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec && parser.get()[http::field::expect] == "100-continue") {
+      // Tell curl & co to send the body now instead of after their own timeout.
+      http::response<http::empty_body> cont{http::status::continue_, parser.get().version()};
+      co_await http::async_write(stream, cont, asio::redirect_error(asio::use_awaitable, ec));
+    }
+    if (!ec && !parser.is_done())
+      co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
     if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == beast::error::timeout ||
         ec == asio::error::operation_aborted || ec == asio::error::connection_reset)
       break;
@@ -121,6 +128,7 @@ asio::awaitable<void> http_server::session(asio::ip::tcp::socket socket) {
     http::response<http::string_body> res{static_cast<http::status>(resp.status), version};
     res.set(http::field::server, "minikafka");
     res.set(http::field::content_type, resp.content_type);
+    if (!resp.allow.empty()) res.set(http::field::allow, resp.allow);
     res.keep_alive(keep_alive);
     res.body() = std::move(resp.body);
     res.prepare_payload();

@@ -4,6 +4,12 @@ Starts the broker named by $MINIKAFKA_BIN on an ephemeral port, reads its start-
 ("kafka HOST:PORT" as the first stdout line), exposes the bootstrap address and stops it with
 SIGTERM, asserting a clean exit (exit code 0).
 
+With --port 0 the broker also binds its HTTP admin API to an ephemeral port and prints
+"admin http://HOST:PORT" as the second stdout line (in the same flush as the first).
+`Broker.admin_url()` returns that URL (None when the broker prints no such line: the anchor, or
+a broker started with --admin-port -1); the line is consumed by the fixture and never reaches
+the anchor's control-channel replies.
+
 The same suites run against the anchor broker (bench/rdkafka_mock_broker, librdkafka's mock
 cluster). It is recognised by its file name (or MINIKAFKA_ANCHOR=1); for it any exit code is
 accepted, and `create_topic_for_test` uses its stdin control channel instead of the admin API,
@@ -97,6 +103,10 @@ class Broker:
         self._lines = queue.Queue()
         self._stderr = None
         self._ctl_lock = threading.Lock()
+        # The optional "admin http://HOST:PORT" banner line (the stdout line right after the
+        # "kafka" one); _admin_known is set once it is known whether the broker printed it.
+        self._admin_url = None
+        self._admin_known = threading.Event()
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self):
@@ -121,9 +131,30 @@ class Broker:
         return self
 
     def _read_stdout(self):
+        index = 0
         for raw in iter(self.proc.stdout.readline, b""):
-            self._lines.put(raw.decode("utf-8", "replace").rstrip("\r\n"))
+            line = raw.decode("utf-8", "replace").rstrip("\r\n")
+            index += 1
+            if index == 2 and not self._admin_known.is_set():
+                if line.startswith("admin "):
+                    self._admin_url = line.split(None, 1)[1].strip().rstrip("/")
+                    self._admin_known.set()
+                    continue
+                self._admin_known.set()  # the second line is something else: no admin API
+            self._lines.put(line)
+        self._admin_known.set()
         self._lines.put(None)  # EOF
+
+    def admin_url(self, timeout=BANNER_TIMEOUT_S):
+        """The HTTP admin API's base URL ("http://HOST:PORT") from the banner, or None.
+
+        Waits (up to `timeout`) for the banner's second line only when it has not been read
+        yet; the broker prints both lines in one flush, so that is immediate in practice. A
+        broker that prints no admin line (and no second line at all) returns None after
+        `timeout`.
+        """
+        self._admin_known.wait(timeout)
+        return self._admin_url
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
