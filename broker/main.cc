@@ -19,7 +19,8 @@ int main(int argc, char** argv) {
   mk::broker_config cfg;
   std::string log_level = "info";
   std::string auto_create = "true";
-  CLI::App app{"minikafka: a Kafka-compatible broker in one small process"};
+  CLI::App app{"minikafka: a Kafka-compatible broker in one small process.\n"
+               "Tools (run `minikafka <tool> --help`): topics, console-producer, console-consumer, consumer-groups"};
   app.add_option("--host", cfg.host, "Address to listen on")->capture_default_str();
   app.add_option("--port", cfg.port, "Kafka port (0 = ephemeral)")->capture_default_str();
   app.add_option("--advertised-host", cfg.advertised_host,
