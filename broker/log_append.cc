@@ -34,6 +34,7 @@ append_outcome append_batches(server& srv, topic_state& topic, partition_state& 
     return out;
   }
   const int64_t max_bytes = topic.configs.get_int("max.message.bytes");
+  const bool compacted = topic.configs.get("cleanup.policy").find("compact") != std::string::npos;
   for (const auto& h : headers) {
     if (auto e = records::check_client_batch(h); e != records::batch_error::none) {
       out.error = error_code::invalid_record;
@@ -44,6 +45,24 @@ append_outcome append_batches(server& srv, topic_state& topic, partition_state& 
       out.error = error_code::message_too_large;
       out.message = "batch of " + std::to_string(h.size_bytes()) + " bytes exceeds max.message.bytes " + std::to_string(max_bytes);
       return out;
+    }
+    if (compacted) {
+      // Kafka refuses keyless records on compacted topics (the cleaner would drop them).
+      std::vector<uint8_t> scratch;
+      std::vector<records::record_view> recs;
+      const uint8_t* b = bytes.data + starts[static_cast<size_t>(&h - headers.data())];
+      if (!records::decode_records(b, h.size_bytes(), scratch, recs)) {
+        out.error = error_code::corrupt_message;
+        out.message = "record batch rejected: records do not decode";
+        return out;
+      }
+      for (const auto& r : recs)
+        if (!r.key) {
+          out.error = error_code::invalid_record;
+          out.message = "Compacted topic cannot accept message without key in topic partition " + topic.name + "-" +
+                        std::to_string(part.index) + ".";
+          return out;
+        }
     }
     if (h.compression() == records::codec::zstd && !allow_zstd) {
       out.error = error_code::unsupported_compression_type;

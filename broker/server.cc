@@ -107,10 +107,12 @@ server::~server() {
   housekeeping_timer_.reset();
   // Destroy pending handlers (parked coroutines hold connections) while the state they refer to
   // is still alive.
-  acceptor_.reset();
-  admin_.reset();
+  // Closed acceptors complete their pending accepts with operation_aborted during this poll, so
+  // they are destroyed only afterwards.
   io_.restart();
   io_.poll();
+  acceptor_.reset();
+  admin_.reset();
 }
 
 std::string server::advertised_host() const {

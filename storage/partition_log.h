@@ -79,10 +79,11 @@ class partition_log {
   // next one at the previous last_offset + 1. Returns the base offset of the first batch.
   virtual result<int64_t> append(std::span<const batch_to_append> batches) = 0;
 
-  // Whole batches starting with the one that contains `from`, in order, until adding the next
-  // batch would exceed `max_bytes`. The first batch is always included, even when it alone is
-  // larger than `max_bytes`, so a consumer can always make progress. Empty when
-  // from >= end_offset() or from < start_offset().
+  // Whole batches starting with the one that contains `from` (or, when `from` falls in a gap left
+  // by replace_range, the next stored batch), in order, until adding the next batch would exceed
+  // `max_bytes`. The first batch is always included, even when it alone is larger than
+  // `max_bytes`, so a consumer can always make progress. Empty when from >= end_offset() or
+  // from < start_offset().
   virtual read_result read(int64_t from, size_t max_bytes) const = 0;
 
   // First offset still in the log (the log start offset) and the offset the next append gets.
@@ -93,6 +94,23 @@ class partition_log {
   // last_offset < offset. A batch straddling `offset` is kept. No-op when offset <= start_offset().
   // offset > end_offset() is clamped to end_offset().
   virtual status truncate_before(int64_t offset) = 0;
+
+  // Replaces the stored batches whose base offset lies in [from, to_exclusive) with `batches`,
+  // atomically (all or none). For log compaction: rewritten batches keep their offsets.
+  // Rules (offset_mismatch, nothing changed, when broken):
+  //  * 0 <= from <= to_exclusive <= end_offset();
+  //  * the range cuts no stored batch: none has base < from <= last or base < to_exclusive <= last;
+  //  * `batches` lie within [from, to_exclusive), in increasing offset order without overlap,
+  //    each with base_offset <= last_offset. Gaps between them are allowed (a batch whose records
+  //    were all removed is simply left out), and so are sparse offsets inside a batch.
+  // New batches wholly below start_offset() are accepted but not stored (nothing could read
+  // them). start_offset() and end_offset() do not change, even when the range held the last
+  // batch. A read from an offset in a gap starts at the next stored batch. out_of_memory when
+  // the new batches are larger than the old ones and the backend's cap cannot take the
+  // difference; io_error when the backend fails to write. An empty range with no batches is a
+  // no-op.
+  virtual status replace_range(int64_t from, int64_t to_exclusive,
+                               std::span<const batch_to_append> batches) = 0;
 
   // Bytes of batch data currently stored.
   virtual size_t size_bytes() const = 0;

@@ -24,7 +24,7 @@ namespace {
 
 constexpr const char* version_string = "0.1.0";
 
-http_response json_response(int status, const json& j) { return http_response{status, "application/json", j.dump()}; }
+http_response json_response(int status, const json& j) { return http_response{status, "application/json", j.dump(), {}}; }
 
 http_response error_response(int status, const std::string& code, const std::string& message) {
   return json_response(status, json{{"error", code}, {"message", message}});
@@ -358,7 +358,7 @@ http_response produce_records(server& srv, topic_state& t, const http_request& r
   return json_response(200, json{{"topic", t.name}, {"results", results}});
 }
 
-http_response read_records(server& srv, topic_state& t, int32_t p, const http_request& req) {
+http_response read_records(topic_state& t, int32_t p, const http_request& req) {
   partition_state* ps = t.partition(p);
   if (!ps) return error_response(404, "UNKNOWN_TOPIC_OR_PARTITION", "partition " + std::to_string(p) + " does not exist");
   auto& log = *ps->log;
@@ -461,7 +461,7 @@ http_response topics_route(server& srv, const http_request& req, const std::vect
     if (req.method != "GET") return not_allowed("GET", "use GET to read records");
     auto p = parse_int(parts[4]);
     if (!p || *p < 0 || *p > INT32_MAX) return error_response(400, "bad_request", "partition must be an integer in [0, 2^31)");
-    return read_records(srv, *t, static_cast<int32_t>(*p), req);
+    return read_records(*t, static_cast<int32_t>(*p), req);
   }
   return error_response(404, "not_found", "no route for " + req.path);
 }
@@ -638,7 +638,7 @@ http_response handle_admin_request(server& srv, const http_request& req) {
     }
     if (parts.size() == 1 && parts[0] == "metrics") {
       if (req.method != "GET") return not_allowed("GET", "use GET");
-      return http_response{200, "text/plain; version=0.0.4; charset=utf-8", render_metrics(srv)};
+      return http_response{200, "text/plain; version=0.0.4; charset=utf-8", render_metrics(srv), {}};
     }
     if (parts.size() >= 2 && parts[0] == "v1") {
       if (parts[1] == "cluster" && parts.size() == 2) {

@@ -83,6 +83,8 @@ asio::awaitable<void> http_server::accept_loop() {
   for (;;) {
     boost::system::error_code ec;
     auto s = co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    // After close() (or during teardown) the acceptor may be gone: leave without touching it.
+    if (ec == asio::error::operation_aborted) co_return;
     if (ec) {
       if (!acceptor_.is_open()) co_return;
       continue;
@@ -115,10 +117,10 @@ asio::awaitable<void> http_server::session(asio::ip::tcp::socket socket) {
     unsigned version = 11;
     if (ec == http::error::body_limit) {
       resp = http_response{413, "application/json",
-                           R"({"error":"payload_too_large","message":"request body over 8 MiB"})"};
+                           R"({"error":"payload_too_large","message":"request body over 8 MiB"})", {}};
     } else if (ec) {
       resp = http_response{400, "application/json",
-                           std::string(R"({"error":"bad_request","message":"malformed HTTP request: )") + ec.message() + "\"}"};
+                           std::string(R"({"error":"bad_request","message":"malformed HTTP request: )") + ec.message() + "\"}", {}};
     } else {
       auto& req = parser.get();
       keep_alive = req.keep_alive();

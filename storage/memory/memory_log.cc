@@ -1,8 +1,10 @@
 #include "storage/memory/memory_log.h"
 
 #include <algorithm>
+#include <iterator>
 #include <limits>
 #include <utility>
+#include <vector>
 
 namespace mk::storage {
 
@@ -56,7 +58,8 @@ result<int64_t> memory_log::append(std::span<const batch_to_append> batches) {
 read_result memory_log::read(int64_t from, size_t max_bytes) const {
   read_result out;
   if (from < start_offset_ || from >= end_offset_) return out;
-  // First batch whose last_offset >= from; it contains `from` because the log is contiguous.
+  // First batch whose last_offset >= from: the one containing `from`, or the next one when
+  // `from` lies in a gap left by replace_range.
   auto it = std::partition_point(batches_.begin(), batches_.end(),
                                  [from](const entry& e) { return e.last_offset < from; });
   for (; it != batches_.end(); ++it) {
@@ -91,6 +94,63 @@ status memory_log::truncate_before(int64_t offset) {
   }
   if (dropped_leader) rebuild_front_leaders();
   return ok();
+}
+
+status memory_log::replace_range(int64_t from, int64_t to_exclusive,
+                                 std::span<const batch_to_append> batches) {
+  if (from < 0 || from > to_exclusive || to_exclusive > end_offset_) return errc::offset_mismatch;
+  int64_t prev_last = from - 1;
+  size_t new_total = 0;
+  for (const auto& b : batches) {
+    if (b.base_offset <= prev_last || b.last_offset < b.base_offset ||
+        b.last_offset >= to_exclusive) {
+      return errc::offset_mismatch;
+    }
+    prev_last = b.last_offset;
+    if (b.last_offset >= start_offset_) new_total += b.bytes.size;
+  }
+  // Stored batches with base in [from, to_exclusive); neither end may cut a batch.
+  const auto first = std::partition_point(
+      batches_.begin(), batches_.end(), [from](const entry& e) { return e.base_offset < from; });
+  const auto last = std::partition_point(first, batches_.end(), [to_exclusive](const entry& e) {
+    return e.base_offset < to_exclusive;
+  });
+  if (first != batches_.begin() && std::prev(first)->last_offset >= from) {
+    return errc::offset_mismatch;
+  }
+  if (last != first && std::prev(last)->last_offset >= to_exclusive) return errc::offset_mismatch;
+  if (first == last && batches.empty()) return ok();
+
+  size_t old_total = 0;
+  for (auto it = first; it != last; ++it) old_total += it->bytes.size;
+  if (budget_) {
+    if (new_total > old_total) {
+      if (!budget_->try_reserve(new_total - old_total)) return errc::out_of_memory;
+    } else {
+      budget_->release(old_total - new_total);
+    }
+  }
+
+  std::vector<entry> fresh;
+  fresh.reserve(batches.size());
+  for (const auto& b : batches) {
+    if (b.last_offset < start_offset_) continue;  // below the log start: never readable
+    fresh.push_back(entry{b.base_offset, b.last_offset, b.max_timestamp, b.bytes});
+  }
+  const auto at = batches_.erase(first, last);
+  batches_.insert(at, fresh.begin(), fresh.end());
+  size_bytes_ = size_bytes_ - old_total + new_total;
+  rebuild_all_leaders();
+  return ok();
+}
+
+void memory_log::rebuild_all_leaders() {
+  leaders_.clear();
+  for (uint64_t seq = front_seq_; seq < front_seq_ + batches_.size(); ++seq) {
+    if (leaders_.empty() || at_seq(seq).max_timestamp > at_seq(leaders_.back()).max_timestamp) {
+      leaders_.push_back(seq);
+    }
+  }
 }
 
 void memory_log::rebuild_front_leaders() {

@@ -11,6 +11,9 @@
 //                      timestamp "leader" when truncation dropped leaders (see below)
 //   find_by_timestamp  O(log n)
 //   max_timestamp_batch O(1)
+//   replace_range      O(n): the replaced batches are spliced in place, then the timestamp
+//                      leaders are recomputed over the whole log (compaction is a background
+//                      job; it batches its rewrites into few calls)
 //
 // Timestamp index: `leaders_` holds the batches whose max_timestamp is strictly greater than that
 // of every batch before them in the log (the running-maximum records). Their timestamps are
@@ -77,6 +80,10 @@ class memory_log final : public partition_log {
   int64_t start_offset() const override { return start_offset_; }
   int64_t end_offset() const override { return end_offset_; }
   status truncate_before(int64_t offset) override;
+  // Keeps the new batches' chunks as given (no copy). The budget is charged (or refunded) only
+  // the difference between the new and the replaced bytes.
+  status replace_range(int64_t from, int64_t to_exclusive,
+                       std::span<const batch_to_append> batches) override;
   size_t size_bytes() const override { return size_bytes_; }
   std::optional<stored_batch> find_by_timestamp(int64_t ts) const override;
   std::optional<stored_batch> max_timestamp_batch() const override;
@@ -98,6 +105,8 @@ class memory_log final : public partition_log {
   // Recomputes the leaders from the front of the log up to (excluding) the first remaining
   // leader, or the end of the log when none remains.
   void rebuild_front_leaders();
+  // Recomputes every timestamp leader from scratch (after replace_range).
+  void rebuild_all_leaders();
 
   std::deque<entry> batches_;
   std::deque<uint64_t> leaders_;  // absolute sequence numbers, timestamps strictly increasing

@@ -70,12 +70,15 @@ inline uint64_t get_be64(const char* p) {
 // Partition prefix (20 bytes): topic id (16 raw bytes) | partition (4 bytes BE).
 // logs CF:      prefix | base_offset (8 BE)            -> batch bytes, exactly as appended
 // log_meta CF:  prefix | 'B' | base_offset (8 BE)      -> last_offset, max_timestamp, size (3x8 BE)
+//               prefix | 'E'                           -> log end offset floor (8 BE), written
+//                                                         only by replace_range (see rocksdb_log.h)
 //               prefix | 'S'                           -> log start offset (8 BE)
 // Offsets are >= 0, so their big-endian bytes sort in numeric order: key order = offset order.
 
 constexpr size_t kPrefixSize = 20;
 constexpr char kIndexTag = 'B';
 constexpr char kStartTag = 'S';
+constexpr char kEndTag = 'E';
 constexpr size_t kIndexValueSize = 24;
 
 // 32 hex digits (either case) to 16 raw bytes; nullopt when malformed.
@@ -98,6 +101,7 @@ inline std::string index_key(const std::string& prefix, int64_t base) {
   return k;
 }
 inline std::string start_key(const std::string& prefix) { return prefix + kStartTag; }
+inline std::string end_key(const std::string& prefix) { return prefix + kEndTag; }
 
 // The smallest key greater than every key starting with `prefix`; empty when none exists (the
 // prefix is all 0xff).

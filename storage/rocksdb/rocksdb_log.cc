@@ -20,8 +20,10 @@ namespace mk::storage {
 
 using rocksdb_detail::batch_key;
 using rocksdb_detail::db_handle;
+using rocksdb_detail::end_key;
 using rocksdb_detail::get_be64;
 using rocksdb_detail::index_key;
+using rocksdb_detail::kEndTag;
 using rocksdb_detail::kIndexTag;
 using rocksdb_detail::kIndexValueSize;
 using rocksdb_detail::kPrefixSize;
@@ -76,11 +78,14 @@ result<std::unique_ptr<rocksdb_log>> rocksdb_log::open(std::shared_ptr<db_handle
   std::unique_ptr<rocksdb::Iterator> it(db->db->NewIterator(ro, db->log_meta));
   std::vector<entry> entries;
   int64_t start = 0;
+  int64_t end_floor = 0;
   for (it->Seek(pfx); it->Valid(); it->Next()) {
     const rocksdb::Slice k = it->key();
     const rocksdb::Slice v = it->value();
     if (k.size() == kPrefixSize + 1 && k[kPrefixSize] == kStartTag && v.size() == 8) {
       start = static_cast<int64_t>(get_be64(v.data()));
+    } else if (k.size() == kPrefixSize + 1 && k[kPrefixSize] == kEndTag && v.size() == 8) {
+      end_floor = static_cast<int64_t>(get_be64(v.data()));
     } else if (k.size() == kPrefixSize + 9 && k[kPrefixSize] == kIndexTag &&
                v.size() == kIndexValueSize) {
       entries.push_back(entry{static_cast<int64_t>(get_be64(k.data() + kPrefixSize + 1)),
@@ -95,21 +100,22 @@ result<std::unique_ptr<rocksdb_log>> rocksdb_log::open(std::shared_ptr<db_handle
   }
   if (!it->status().ok()) return db->fail("recover log", it->status());
 
-  // Appends and truncations are single write batches, so the entries are contiguous and none
-  // lies wholly below the start offset. Anything else is corruption: refuse to guess.
+  // Appends, truncations and replacements are single write batches, so the entries are in
+  // order without overlap and none lies wholly below the start offset. Gaps between them are
+  // legal (replace_range drops batches). Anything else is corruption: refuse to guess.
   log->start_offset_ = start;
   log->end_offset_ = start;
   for (const auto& e : entries) {
     if (e.last_offset < e.base_offset || e.last_offset < start ||
-        (!log->index_.empty() && e.base_offset != log->end_offset_) ||
-        (log->index_.empty() && e.base_offset > start)) {
-      return db->fail("recover log", "batch index is not contiguous at offset " +
+        (!log->index_.empty() && e.base_offset < log->end_offset_)) {
+      return db->fail("recover log", "batch index overlaps or precedes the log start at offset " +
                                          std::to_string(e.base_offset));
     }
     log->push_entry(e);
     log->end_offset_ = e.last_offset + 1;
     log->size_bytes_ += e.size;
   }
+  log->end_offset_ = std::max(log->end_offset_, end_floor);
   return log;
 }
 
@@ -248,6 +254,94 @@ status rocksdb_log::truncate_before(int64_t offset) {
   }
   if (dropped_leader) rebuild_front_leaders();
   return ok();
+}
+
+status rocksdb_log::replace_range(int64_t from, int64_t to_exclusive,
+                                  std::span<const batch_to_append> batches) {
+  if (from < 0 || from > to_exclusive || to_exclusive > end_offset_) return errc::offset_mismatch;
+  int64_t prev_last = from - 1;
+  for (const auto& b : batches) {
+    if (b.base_offset <= prev_last || b.last_offset < b.base_offset ||
+        b.last_offset >= to_exclusive) {
+      return errc::offset_mismatch;
+    }
+    prev_last = b.last_offset;
+  }
+  // Stored batches with base in [from, to_exclusive); neither end may cut a batch.
+  const auto first = std::partition_point(
+      index_.begin(), index_.end(), [from](const entry& e) { return e.base_offset < from; });
+  const auto last = std::partition_point(first, index_.end(), [to_exclusive](const entry& e) {
+    return e.base_offset < to_exclusive;
+  });
+  if (first != index_.begin() && std::prev(first)->last_offset >= from) {
+    return errc::offset_mismatch;
+  }
+  if (last != first && std::prev(last)->last_offset >= to_exclusive) return errc::offset_mismatch;
+  if (first == last && batches.empty()) return ok();
+
+  // Where the stored batches will end once replaced: if that is before end_offset_ (the range
+  // held the last batch and its replacement ends earlier or is gone), recovery could no longer
+  // derive the end offset from the batches, so record it.
+  // New batches wholly below the log start are never readable: not stored.
+  std::vector<const batch_to_append*> kept;
+  kept.reserve(batches.size());
+  for (const auto& b : batches) {
+    if (b.last_offset >= start_offset_) kept.push_back(&b);
+  }
+  int64_t stored_end = start_offset_;
+  if (last != index_.end()) {
+    stored_end = index_.back().last_offset + 1;
+  } else if (!kept.empty()) {
+    stored_end = kept.back()->last_offset + 1;
+  } else if (first != index_.begin()) {
+    stored_end = std::prev(first)->last_offset + 1;
+  }
+
+  rocksdb::WriteBatch wb;
+  rocksdb::Status s;
+  // Deletes first, then puts: within one WriteBatch a later Put of the same key wins.
+  for (auto it = first; it != last && s.ok(); ++it) {
+    s = wb.Delete(db_->logs, batch_key(prefix_, it->base_offset));
+    if (s.ok()) s = wb.Delete(db_->log_meta, index_key(prefix_, it->base_offset));
+  }
+  for (size_t i = 0; i < kept.size() && s.ok(); ++i) {
+    const auto& b = *kept[i];
+    const rocksdb::Slice value(reinterpret_cast<const char*>(b.bytes.data), b.bytes.size);
+    s = wb.Put(db_->logs, batch_key(prefix_, b.base_offset), value);
+    if (s.ok()) {
+      s = wb.Put(db_->log_meta, index_key(prefix_, b.base_offset),
+                 index_value(b.last_offset, b.max_timestamp, b.bytes.size));
+    }
+  }
+  if (s.ok() && stored_end < end_offset_) {
+    s = wb.Put(db_->log_meta, end_key(prefix_), offset_value(end_offset_));
+  }
+  if (s.ok()) s = db_->db->Write(db_->write_options, &wb);
+  if (!s.ok()) return db_->fail("replace range", s);
+
+  size_t old_total = 0;
+  for (auto it = first; it != last; ++it) old_total += it->size;
+  std::vector<entry> fresh;
+  fresh.reserve(kept.size());
+  size_t new_total = 0;
+  for (const auto* b : kept) {
+    fresh.push_back(entry{b->base_offset, b->last_offset, b->max_timestamp, b->bytes.size});
+    new_total += b->bytes.size;
+  }
+  const auto at = index_.erase(first, last);
+  index_.insert(at, fresh.begin(), fresh.end());
+  size_bytes_ = size_bytes_ - old_total + new_total;
+  rebuild_all_leaders();
+  return ok();
+}
+
+void rocksdb_log::rebuild_all_leaders() {
+  leaders_.clear();
+  for (uint64_t seq = front_seq_; seq < front_seq_ + index_.size(); ++seq) {
+    if (leaders_.empty() || at_seq(seq).max_timestamp > at_seq(leaders_.back()).max_timestamp) {
+      leaders_.push_back(seq);
+    }
+  }
 }
 
 void rocksdb_log::rebuild_front_leaders() {

@@ -3,10 +3,15 @@
 // Storage layout (see rocksdb_internal.h for the exact bytes):
 //   logs      topic_id(16) | partition(4 BE) | base_offset(8 BE)       -> batch bytes as appended
 //   log_meta  topic_id(16) | partition(4 BE) | 'B' | base_offset(8 BE) -> last, max_ts, size
+//             topic_id(16) | partition(4 BE) | 'E'                     -> log end offset floor
 //             topic_id(16) | partition(4 BE) | 'S'                     -> log start offset
 // Every append writes the batch values and their index entries in one WriteBatch; truncation
 // writes the new start offset and DeleteRanges the dropped batches' values and index entries in
-// one WriteBatch. So after any crash the two column families agree with each other.
+// one WriteBatch; replace_range deletes the replaced batches' values and index entries and puts
+// the new ones in one WriteBatch. So after any crash the two column families agree with each
+// other. Batches may leave gaps between them after replace_range (compaction); the 'E' entry is
+// written only when a replace_range leaves the last stored batch ending before the end offset,
+// and recovery takes the end offset as the largest of start, last batch + 1 and 'E'.
 //
 // In memory the log keeps an index of every stored batch (base, last, max_timestamp, size:
 // 32 bytes per batch) rebuilt on open from the small log_meta entries alone, never from the
@@ -22,9 +27,11 @@
 //                      memory, plus the timestamp-leader rescan described in memory_log.h
 //   find_by_timestamp  O(log n) in memory, then one Get for the bytes
 //   max_timestamp_batch O(1) in memory, then one Get for the bytes
+//   replace_range      one WriteBatch (point deletes + puts), O(n) in memory (index splice and
+//                      timestamp-leader recomputation)
 //   open (recovery)    one scan of the partition's log_meta range (~50 bytes per batch)
 //
-// Errors: append and truncate_before return errc::io_error when RocksDB fails, and then leave the
+// Errors: append, truncate_before and replace_range return errc::io_error when RocksDB fails, and then leave the
 // in-memory state untouched (RocksDB applied nothing either: a WriteBatch is atomic). read,
 // find_by_timestamp and max_timestamp_batch have no error channel: on a RocksDB failure they
 // return what they could read (possibly nothing) and record the error in the engine's
@@ -68,6 +75,9 @@ class rocksdb_log final : public partition_log {
   int64_t start_offset() const override { return start_offset_; }
   int64_t end_offset() const override { return end_offset_; }
   status truncate_before(int64_t offset) override;
+  // Same contract as partition_log::replace_range; never out_of_memory.
+  status replace_range(int64_t from, int64_t to_exclusive,
+                       std::span<const batch_to_append> batches) override;
   size_t size_bytes() const override { return size_bytes_; }
   std::optional<stored_batch> find_by_timestamp(int64_t ts) const override;
   std::optional<stored_batch> max_timestamp_batch() const override;
@@ -91,6 +101,8 @@ class rocksdb_log final : public partition_log {
   // See memory_log::rebuild_front_leaders: recomputes the leaders between the front of the log
   // and the first remaining leader.
   void rebuild_front_leaders();
+  // Recomputes every timestamp leader from scratch (after replace_range).
+  void rebuild_all_leaders();
   // Reads the bytes of `e` with one Get; nullopt (error recorded) when RocksDB fails or the
   // stored value does not match the index.
   std::optional<stored_batch> load(const entry& e) const;

@@ -39,6 +39,10 @@ void note_alloc(size_t n) {
 }
 }  // namespace
 
+// This file replaces the global allocator with malloc/free; GCC's inliner then sees free() on
+// memory from "operator new" and warns (a false positive for a replaced allocator).
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
 void* operator new(size_t n) {
   note_alloc(n);
   if (void* p = std::malloc(n ? n : 1)) return p;

@@ -682,6 +682,192 @@ TEST_P(PartitionLogTest, DroppedLogStaysEmptyAcrossReopenAndOthersKeepTheirData)
 }
 
 // ---------------------------------------------------------------------------------------------
+// replace_range (log compaction rewrites batches in place, keeping their offsets).
+
+// The batch [base, last] with its own bytes (a compacted batch keeps base and last, shrinks).
+batch_to_append span_batch(int64_t base, int64_t last, int64_t max_ts = 0, size_t size = 40) {
+  return batch_to_append{base, last, max_ts, blob(base, size)};
+}
+
+// One batch as the span replace_range takes.
+std::vector<batch_to_append> one(batch_to_append b) { return {std::move(b)}; }
+
+TEST_P(PartitionLogTest, ReplaceRangeRewritesBatchesKeepingOffsets) {
+  append_shapes(log(), {{10, 100, 100}, {5, 500, 100}, {5, 300, 100}, {5, 400, 100}});
+  std::vector<batch_to_append> repl = {span_batch(10, 14, 200, 30), span_batch(15, 19, 250, 20)};
+  ASSERT_TRUE(log().replace_range(10, 20, repl).ok());
+  EXPECT_EQ(log().start_offset(), 0);
+  EXPECT_EQ(log().end_offset(), 25);
+  EXPECT_EQ(log().size_bytes(), 250u);
+  const auto r = log().read(0, SIZE_MAX);
+  ASSERT_EQ(bases_of(r), (std::vector<int64_t>{0, 10, 15, 20}));
+  EXPECT_TRUE(same_bytes(r.chunks[1], repl[0].bytes));
+  EXPECT_TRUE(same_bytes(r.chunks[2], repl[1].bytes));
+  if (GetParam().zero_copy) {
+    EXPECT_EQ(r.chunks[1].data, repl[0].bytes.data);
+  }
+  // The timestamp index follows the new timestamps: 500 is gone, 400 is now the max.
+  EXPECT_EQ(log().max_timestamp_batch()->base_offset, 20);
+  EXPECT_EQ(log().find_by_timestamp(150)->base_offset, 10);
+  EXPECT_EQ(log().find_by_timestamp(260)->base_offset, 20);
+  EXPECT_TRUE(same_bytes(log().find_by_timestamp(210)->bytes, repl[1].bytes));
+  // Appends continue at the unchanged end offset.
+  auto b = batch(25, 1);
+  EXPECT_TRUE(log().append(std::span(&b, 1)).ok());
+}
+
+TEST_P(PartitionLogTest, ReplaceRangeMayDropBatchesLeavingGaps) {
+  append_shapes(log(), {{10, 1, 100}, {5, 2, 100}, {5, 3, 100}, {5, 4, 100}});
+  // [0, 9] loses everything; [10, 14] keeps its tail offsets 12..14; [15, 19] goes.
+  std::vector<batch_to_append> repl = {span_batch(12, 14, 2, 50)};
+  ASSERT_TRUE(log().replace_range(0, 20, repl).ok());
+  EXPECT_EQ(log().start_offset(), 0);
+  EXPECT_EQ(log().end_offset(), 25);
+  EXPECT_EQ(log().size_bytes(), 150u);
+  // Reads from a gap start at the next stored batch.
+  EXPECT_EQ(bases_of(log().read(0, SIZE_MAX)), (std::vector<int64_t>{12, 20}));
+  EXPECT_EQ(bases_of(log().read(11, SIZE_MAX)), (std::vector<int64_t>{12, 20}));
+  EXPECT_EQ(bases_of(log().read(13, SIZE_MAX)), (std::vector<int64_t>{12, 20}));
+  EXPECT_EQ(bases_of(log().read(15, SIZE_MAX)), (std::vector<int64_t>{20}));
+  EXPECT_EQ(bases_of(log().read(16, 1)), (std::vector<int64_t>{20}));
+  EXPECT_EQ(log().find_by_timestamp(0)->base_offset, 12);
+  EXPECT_EQ(log().find_by_timestamp(3)->base_offset, 20);
+  // Truncation and appends work across the gaps.
+  ASSERT_TRUE(log().truncate_before(16).ok());
+  EXPECT_EQ(log().start_offset(), 16);
+  EXPECT_EQ(bases_of(log().read(16, SIZE_MAX)), (std::vector<int64_t>{20}));
+  EXPECT_EQ(log().size_bytes(), 100u);
+  auto b = batch(25, 2);
+  ASSERT_TRUE(log().append(std::span(&b, 1)).ok());
+  EXPECT_EQ(log().end_offset(), 27);
+}
+
+TEST_P(PartitionLogTest, ReplaceRangeEmptyingTheTailKeepsTheEndOffset) {
+  append_shapes(log(), {{10, 1, 100}, {5, 2, 100}});
+  ASSERT_TRUE(log().replace_range(10, 15, {}).ok());
+  EXPECT_EQ(log().end_offset(), 15);
+  EXPECT_EQ(bases_of(log().read(0, SIZE_MAX)), (std::vector<int64_t>{0}));
+  EXPECT_TRUE(log().read(10, SIZE_MAX).chunks.empty());
+  ASSERT_TRUE(log().replace_range(0, 15, {}).ok());
+  EXPECT_EQ(log().start_offset(), 0);
+  EXPECT_EQ(log().end_offset(), 15);
+  EXPECT_EQ(log().size_bytes(), 0u);
+  EXPECT_TRUE(log().read(0, SIZE_MAX).chunks.empty());
+  EXPECT_FALSE(log().max_timestamp_batch().has_value());
+  auto wrong = batch(10, 1);
+  EXPECT_EQ(log().append(std::span(&wrong, 1)).error(), errc::offset_mismatch);
+  auto b = batch(15, 3, 7);
+  auto r = log().append(std::span(&b, 1));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.value(), 15);
+  EXPECT_EQ(bases_of(log().read(0, SIZE_MAX)), (std::vector<int64_t>{15}));
+}
+
+TEST_P(PartitionLogTest, ReplaceRangeRejectsBadArgumentsAndChangesNothing) {
+  append_shapes(log(), {{10}, {5}, {5}});  // [0,9] [10,14] [15,19]
+  const auto before = snap();
+  const auto rejects = [&](int64_t from, int64_t to, std::vector<batch_to_append> bs) {
+    auto st = log().replace_range(from, to, bs);
+    ASSERT_FALSE(st.ok()) << from << ".." << to;
+    EXPECT_EQ(st.error(), errc::offset_mismatch) << from << ".." << to;
+    EXPECT_EQ(snap(), before) << from << ".." << to;
+  };
+  rejects(12, 20, {});                                         // cuts [10,14] at the front
+  rejects(10, 17, {});                                         // cuts [15,19] at the back
+  rejects(15, 10, {});                                         // from > to
+  rejects(-1, 10, {});                                         // negative
+  rejects(10, 21, {});                                         // beyond the end offset
+  rejects(10, 15, {span_batch(9, 12)});                        // new batch starts before range
+  rejects(10, 15, {span_batch(12, 15)});                       // new batch ends after range
+  rejects(10, 20, {span_batch(10, 13), span_batch(13, 16)});   // overlapping
+  rejects(10, 20, {span_batch(15, 16), span_batch(10, 12)});   // out of order
+  rejects(10, 20, {span_batch(12, 11)});                       // last < base
+  // A valid call still works afterwards; an empty range with no batches is a no-op.
+  EXPECT_TRUE(log().replace_range(10, 10, {}).ok());
+  EXPECT_EQ(snap(), before);
+  EXPECT_TRUE(log().replace_range(10, 15, one(span_batch(11, 14))).ok());
+  EXPECT_EQ(bases_of(log().read(0, SIZE_MAX)), (std::vector<int64_t>{0, 11, 15}));
+}
+
+TEST_P(PartitionLogTest, ReplaceRangeAroundTheLogStartKeepsTheStartOffset) {
+  append_shapes(log(), {{10, 1}, {10, 2}, {10, 3}});
+  ASSERT_TRUE(log().truncate_before(15).ok());  // [10,19] straddles and stays
+  // The straddling batch is rewritten; it may keep offsets below the start.
+  ASSERT_TRUE(log().replace_range(10, 20, one(span_batch(12, 19, 2))).ok());
+  EXPECT_EQ(log().start_offset(), 15);
+  EXPECT_EQ(bases_of(log().read(15, SIZE_MAX)), (std::vector<int64_t>{12, 20}));
+  // A new batch wholly below the start offset is not kept (it could never be read).
+  ASSERT_TRUE(log().replace_range(10, 20, one(span_batch(11, 13, 50, 20))).ok());
+  EXPECT_EQ(log().start_offset(), 15);
+  EXPECT_EQ(bases_of(log().read(15, SIZE_MAX)), (std::vector<int64_t>{20}));
+  EXPECT_EQ(log().size_bytes(), 100u);
+  EXPECT_EQ(log().find_by_timestamp(0)->base_offset, 20);
+  EXPECT_TRUE(log().read(14, SIZE_MAX).chunks.empty());
+}
+
+TEST_P(PartitionLogTest, ReplacedBatchesAndGapsSurviveReopen) {
+  if (!GetParam().persistent) GTEST_SKIP() << GetParam().name << " is not persistent";
+  append_shapes(log(), {{10, 100, 100}, {5, 500, 100}, {5, 300, 100}, {5, 400, 100}, {3, 1, 10}});
+  ASSERT_TRUE(log().truncate_before(2).ok());
+  std::vector<batch_to_append> repl = {span_batch(3, 9, 90, 33), span_batch(17, 19, 50, 44)};
+  ASSERT_TRUE(log().replace_range(0, 20, repl).ok());
+  const auto before = snap();
+  ASSERT_NO_FATAL_FAILURE(reopen_engine());
+  EXPECT_EQ(snap(), before);
+  EXPECT_EQ(log().start_offset(), 2);
+  EXPECT_EQ(log().end_offset(), 28);
+  EXPECT_EQ(log().size_bytes(), 33u + 44u + 100u + 10u);
+  const auto r = log().read(2, SIZE_MAX);
+  ASSERT_EQ(bases_of(r), (std::vector<int64_t>{3, 17, 20, 25}));
+  EXPECT_TRUE(same_bytes(r.chunks[0], repl[0].bytes));
+  EXPECT_TRUE(same_bytes(r.chunks[1], repl[1].bytes));
+  EXPECT_EQ(bases_of(log().read(12, SIZE_MAX)), (std::vector<int64_t>{17, 20, 25}));
+  EXPECT_EQ(log().max_timestamp_batch()->base_offset, 20);
+  EXPECT_EQ(log().find_by_timestamp(60)->base_offset, 3);
+  EXPECT_EQ(log().find_by_timestamp(95)->base_offset, 20);
+  // Rewriting the tail away keeps the end offset across a restart too.
+  ASSERT_TRUE(log().replace_range(20, 28, one(span_batch(21, 23, 7, 12))).ok());
+  ASSERT_NO_FATAL_FAILURE(reopen_engine());
+  EXPECT_EQ(log().end_offset(), 28);
+  EXPECT_EQ(bases_of(log().read(2, SIZE_MAX)), (std::vector<int64_t>{3, 17, 21}));
+  ASSERT_TRUE(log().replace_range(0, 28, {}).ok());
+  ASSERT_NO_FATAL_FAILURE(reopen_engine());
+  EXPECT_EQ(log().start_offset(), 2);
+  EXPECT_EQ(log().end_offset(), 28);
+  EXPECT_EQ(log().size_bytes(), 0u);
+  auto b = batch(28, 2, 9);
+  auto a = log().append(std::span(&b, 1));
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a.value(), 28);
+  ASSERT_NO_FATAL_FAILURE(reopen_engine());
+  EXPECT_EQ(log().end_offset(), 30);
+  EXPECT_EQ(bases_of(log().read(2, SIZE_MAX)), (std::vector<int64_t>{28}));
+}
+
+TEST(MemoryLogReplaceRange, ChargesTheBudgetOnlyTheDifference) {
+  auto budget = std::make_shared<memory_budget>(1000);
+  memory_log log(budget);
+  std::vector<batch_to_append> bs = {batch(0, 5, 0, 400), batch(5, 5, 0, 400)};
+  ASSERT_TRUE(log.append(bs).ok());
+  EXPECT_EQ(budget->used_bytes(), 800u);
+  // Shrinking frees bytes.
+  std::vector<batch_to_append> small = {span_batch(2, 4, 0, 100)};
+  ASSERT_TRUE(log.replace_range(0, 5, small).ok());
+  EXPECT_EQ(budget->used_bytes(), 500u);
+  // Growing past the cap fails and changes nothing; growing within it is charged.
+  std::vector<batch_to_append> huge = {span_batch(5, 9, 0, 1000)};
+  auto st = log.replace_range(5, 10, huge);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error(), errc::out_of_memory);
+  EXPECT_EQ(budget->used_bytes(), 500u);
+  EXPECT_EQ(log.size_bytes(), 500u);
+  std::vector<batch_to_append> bigger = {span_batch(5, 9, 0, 900)};
+  ASSERT_TRUE(log.replace_range(5, 10, bigger).ok());
+  EXPECT_EQ(budget->used_bytes(), 1000u);
+  EXPECT_EQ(log.batch_count(), 2u);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Many batches against a naive model.
 
 // The obvious, linear implementation of the contract.
@@ -720,6 +906,33 @@ class naive_log {
     }
     if (!best) return std::nullopt;
     return best->base_offset;
+  }
+  // Replaces the batches with base in [from, to) (the caller respects the contract).
+  void replace_range(int64_t from, int64_t to, const std::vector<batch_to_append>& bs) {
+    std::vector<batch_to_append> out;
+    bool inserted = false;
+    for (const auto& b : batches_) {
+      if (b.base_offset >= from && b.base_offset < to) {
+        if (!inserted) out.insert(out.end(), bs.begin(), bs.end());
+        inserted = true;
+        continue;
+      }
+      if (!inserted && b.base_offset >= to) {
+        out.insert(out.end(), bs.begin(), bs.end());
+        inserted = true;
+      }
+      out.push_back(b);
+    }
+    if (!inserted) out.insert(out.end(), bs.begin(), bs.end());
+    batches_ = std::move(out);
+  }
+  // Stored batches still (partly) at or above the start offset.
+  std::vector<batch_to_append> live() const {
+    std::vector<batch_to_append> out;
+    for (const auto& b : batches_) {
+      if (b.last_offset >= start_) out.push_back(b);
+    }
+    return out;
   }
   size_t size_bytes() const {
     size_t n = 0;
@@ -869,6 +1082,70 @@ TEST_P(PartitionLogTest, RandomOperationsAcrossReopensMatchNaiveModel) {
       ASSERT_EQ(bases_of(log().read(from, max)), model.read(from, max));
       const int64_t ts = uniform(-1, 10'001);
       ASSERT_EQ(base_of(log().find_by_timestamp(ts)), model.find_by_timestamp(ts)) << "ts " << ts;
+    }
+  }
+}
+
+TEST_P(PartitionLogTest, RandomReplacementsMatchNaiveModel) {
+  // Compaction-like rewrites (batches shrink to a sub-range of their offsets or vanish, get new
+  // timestamps) interleaved with appends, truncations and, for persistent backends, restarts.
+  constexpr uint64_t kSeed = 99173;
+  SCOPED_TRACE(testing::Message() << "seed " << kSeed);
+  std::mt19937_64 rng(kSeed);
+  const auto uniform = [&](int64_t lo, int64_t hi) {
+    return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
+  };
+  naive_log model;
+  const auto check = [&](int reads) {
+    ASSERT_EQ(log().start_offset(), model.start());
+    ASSERT_EQ(log().end_offset(), model.end());
+    ASSERT_EQ(log().size_bytes(), model.size_bytes());
+    ASSERT_EQ(base_of(log().max_timestamp_batch()), model.max_timestamp_batch());
+    for (int i = 0; i < reads; ++i) {
+      const int64_t from = uniform(model.start() - 3, model.end() + 3);
+      const auto max = static_cast<size_t>(uniform(0, 8 * 1024));
+      ASSERT_EQ(bases_of(log().read(from, max)), model.read(from, max)) << "from " << from;
+      const int64_t ts = uniform(-1, 10'001);
+      ASSERT_EQ(base_of(log().find_by_timestamp(ts)), model.find_by_timestamp(ts)) << "ts " << ts;
+    }
+  };
+  for (int round = 0; round < 60; ++round) {
+    std::vector<batch_to_append> bs;
+    for (int i = static_cast<int>(uniform(0, 40)); i > 0; --i) {
+      const int64_t base = bs.empty() ? model.end() : bs.back().last_offset + 1;
+      bs.push_back(batch(base, uniform(1, 10), uniform(0, 10'000),
+                         static_cast<size_t>(uniform(8, 500))));
+    }
+    if (!bs.empty()) {
+      ASSERT_TRUE(log().append(bs).ok());
+      for (const auto& b : bs) model.append(b);
+    }
+    // Rewrite a run of consecutive live batches.
+    const auto live = model.live();
+    if (!live.empty()) {
+      const auto i = static_cast<size_t>(uniform(0, static_cast<int64_t>(live.size()) - 1));
+      const auto j = std::min(live.size(), i + static_cast<size_t>(uniform(1, 15)));
+      const int64_t from = live[i].base_offset;
+      const int64_t to = live[j - 1].last_offset + 1;
+      std::vector<batch_to_append> repl;
+      for (size_t k = i; k < j; ++k) {
+        if (uniform(0, 3) == 0) continue;  // all records removed
+        const int64_t lo = uniform(live[k].base_offset, live[k].last_offset);
+        const int64_t hi = uniform(lo, live[k].last_offset);
+        repl.push_back(span_batch(lo, hi, uniform(0, 10'000), static_cast<size_t>(uniform(8, 300))));
+      }
+      ASSERT_TRUE(log().replace_range(from, to, repl).ok()) << from << ".." << to;
+      model.replace_range(from, to, repl);
+    }
+    if (uniform(0, 4) == 0) {
+      const int64_t to = model.start() + uniform(-3, (model.end() - model.start()) / 5 + 1);
+      ASSERT_TRUE(log().truncate_before(to).ok());
+      model.truncate_before(to);
+    }
+    ASSERT_NO_FATAL_FAILURE(check(30));
+    if (GetParam().persistent && round % 10 == 9) {
+      ASSERT_NO_FATAL_FAILURE(reopen_engine());
+      ASSERT_NO_FATAL_FAILURE(check(30));
     }
   }
 }
