@@ -25,17 +25,9 @@ namespace mk::handlers {
 
 namespace {
 
-struct partition_outcome {
-  error_code error = error_code::none;
-  std::string message;
-  int64_t base_offset = -1;
-  int64_t log_append_time = -1;
-  int64_t log_start_offset = -1;
-};
-
-partition_outcome append_partition(request_context& ctx, topic_state& topic, partition_state& part,
+append_outcome append_partition(request_context& ctx, topic_state& topic, partition_state& part,
                                    const proto::records& data) {
-  partition_outcome out;
+  append_outcome out;
   if (part.leader_id != ctx.node_id) {
     out.error = error_code::not_leader_or_follower;
     return out;
@@ -58,12 +50,7 @@ partition_outcome append_partition(request_context& ctx, topic_state& topic, par
     }
     bytes = shared_chunk::adopt(std::move(converted));
   }
-  auto r = append_batches(ctx.srv, topic, part, std::move(bytes), /*allow_zstd=*/v >= 7);
-  out.error = r.error;
-  out.message = std::move(r.message);
-  out.base_offset = r.base_offset;
-  out.log_append_time = r.log_append_time;
-  out.log_start_offset = r.log_start_offset;
+  out = append_batches(ctx.srv, topic, part, std::move(bytes), /*allow_zstd=*/v >= 7);
   if (out.error != error_code::none) spdlog::debug("{}: produce to {}-{}: {}", ctx.peer, topic.name, part.index, out.message);
   return out;
 }
@@ -90,7 +77,7 @@ asio::awaitable<reply> produce(request_context& ctx, proto::reader& r) {
     for (auto& pd : td.partition_data) {
       auto& pr = tr.partition_responses.emplace_back();
       pr.index = pd.index;
-      partition_outcome o;
+      append_outcome o;
       if (!acks_ok) {
         o.error = error_code::invalid_required_acks;
       } else if (!topic) {
