@@ -24,7 +24,6 @@
 
 #include "broker/handlers/handler.h"
 #include "protocol/records/legacy.h"
-#include "protocol/records/record_batch.h"
 
 namespace mk::handlers {
 
