@@ -2,7 +2,9 @@
 //
 // Prints one line per listener on stdout before anything else ("kafka HOST:PORT"), so scripts
 // and test fixtures in any language can read the bootstrap address; logs go to stderr.
-// SIGINT/SIGTERM stop it cleanly.
+// SIGINT/SIGTERM stop it cleanly. `minikafka <tool> ...` runs the command-line tools
+// (minikafka-tools, tools/cli/cli.h); `--storage rocksdb` loads the RocksDB plugin
+// (broker/rocksdb_backend.h). Neither library is loaded otherwise.
 #include <CLI/CLI.hpp>
 #include <cctype>
 #include <csignal>
@@ -11,11 +13,13 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "broker/plugins.h"
 #include "broker/server.h"
 #include "tools/cli/cli.h"
 
 int main(int argc, char** argv) {
-  if (mk::cli::is_subcommand(argc, argv)) return mk::cli::run_subcommand(argc, argv);
+  // The tools use librdkafka, which the broker must not load: they are a program of their own.
+  if (mk::cli::is_subcommand(argc, argv)) return mk::plugins::exec_program(mk::cli::tools_program, argv);
   mk::broker_config cfg;
   std::string log_level = "info";
   std::string auto_create = "true";

@@ -6,11 +6,9 @@
 #include "broker/compaction.h"
 #include "broker/net/connection.h"
 #include "broker/retention.h"
+#include "broker/rocksdb_backend.h"
 #include "storage/metadata_store.h"
 #include "storage/memory/memory_engine.h"
-#if MINIKAFKA_HAVE_ROCKSDB
-#include "storage/rocksdb/rocksdb_engine.h"
-#endif
 
 namespace mk {
 
@@ -19,16 +17,11 @@ namespace {
 std::unique_ptr<storage::storage_engine> make_engine(const broker_config& cfg) {
   if (cfg.storage == "memory") return std::make_unique<storage::memory_engine>(cfg.max_memory_bytes);
   if (cfg.storage == "rocksdb") {
-#if MINIKAFKA_HAVE_ROCKSDB
     if (cfg.data_dir.empty()) throw std::runtime_error("--storage rocksdb needs --data-dir");
-    std::string why;
-    auto e = storage::open_rocksdb_engine(cfg.data_dir, storage::rocksdb_options{.sync = cfg.sync}, &why);
-    if (!e) throw std::runtime_error("cannot open RocksDB in " + cfg.data_dir + ": " + why);
+    // Linked in (minikafka_broker) or loaded from the plugin (the executable): rocksdb_backend.h.
+    auto e = open_rocksdb_backend(cfg.data_dir, cfg.sync);
     spdlog::info("storage: RocksDB in {} ({})", cfg.data_dir, cfg.sync ? "fsync before acknowledging" : "no fsync");
-    return std::move(e.value());
-#else
-    throw std::runtime_error("this build has no RocksDB support");
-#endif
+    return e;
   }
   throw std::runtime_error("unknown storage backend '" + cfg.storage + "' (memory or rocksdb)");
 }

@@ -1,6 +1,6 @@
 #include "tools/cli/cli.h"
 
-#include <cstring>
+#include <cstdio>
 #include <string_view>
 
 #include "tools/cli/common.h"
@@ -10,7 +10,7 @@ namespace mk::cli {
 namespace {
 
 struct tool {
-  const char* name;
+  std::string_view name;
   int (*main)(int, char**);
 };
 
@@ -21,31 +21,18 @@ constexpr tool tools[] = {
     {"consumer-groups", &consumer_groups_main},
 };
 
-const tool* find_tool(int argc, char** argv) {
-  if (argc < 2 || !argv[1]) return nullptr;
-  std::string_view name = argv[1];
-  // Kafka's script names work too: kafka-topics, kafka-topics.sh, ...
-  if (name.starts_with("kafka-")) name.remove_prefix(6);
-  if (name.ends_with(".sh")) name.remove_suffix(3);
-  for (const auto& t : tools)
-    if (name == t.name) return &t;
-  return nullptr;
-}
-
 }  // namespace
 
-bool is_subcommand(int argc, char** argv) { return find_tool(argc, argv) != nullptr; }
-
 int run_subcommand(int argc, char** argv) {
-  const tool* t = find_tool(argc, argv);
-  if (!t) {
-    std::fprintf(stderr, "minikafka: unknown subcommand '%s' (known: topics, console-producer, "
-                         "console-consumer, consumer-groups)\n",
-                 argc > 1 ? argv[1] : "");
-    return exit_usage;
+  const std::string_view name = subcommand_name(argc, argv);
+  for (const auto& t : tools) {
+    // The tool sees its own name as argv[0].
+    if (!name.empty() && name == t.name) return t.main(argc - 1, argv + 1);
   }
-  // The tool sees its own name as argv[0].
-  return t->main(argc - 1, argv + 1);
+  std::fprintf(stderr, "minikafka: unknown subcommand '%s' (known: topics, console-producer, "
+                       "console-consumer, consumer-groups)\n",
+               argc > 1 && argv[1] ? argv[1] : "");
+  return exit_usage;
 }
 
 }  // namespace mk::cli
