@@ -9,9 +9,9 @@
 // Sweeps: `size` is the batch size in bytes (128 B is a one-record batch, 256 KiB a large
 // producer batch); `partitions` spreads the same work over that many logs of one engine, round
 // robin (appends) or at random (reads), as a broker with many partitions sees it. Append
-// benchmarks truncate each log every max(16, 4096 / partitions) of its batches (retention, in
-// effect) so memory stays bounded however many iterations Google Benchmark chooses; that cost is
-// part of the figures.
+// benchmarks truncate each log every 256 of its batches (retention, in effect) so memory stays
+// bounded however many iterations Google Benchmark chooses; that cost is part of the figures and
+// is the same per append whatever the number of partitions.
 //
 // The RocksDB benchmarks run in a fresh database under the system temporary directory (TMPDIR),
 // removed afterwards, with the backend's default options. BM_rocksdb_log_append/.../sync:1
@@ -47,8 +47,8 @@ using mk::storage::memory_log;
 using mk::storage::partition_log;
 
 constexpr int64_t kRecordsPerBatch = 16;
-// Batches kept per log before the append benchmarks truncate it (at least 16 per log).
-constexpr int64_t kRetainBatches = 4096;
+// Batches appended to a log between two truncations in the append benchmarks.
+constexpr int64_t kRetainBatches = 256;
 
 const std::vector<int64_t> kSizes = {128, 1 << 10, 16 << 10, 256 << 10};
 
@@ -56,10 +56,6 @@ shared_chunk payload(size_t size) {
   std::vector<uint8_t> v(size);
   for (size_t i = 0; i < size; ++i) v[i] = static_cast<uint8_t>(i * 31);
   return shared_chunk::adopt(std::move(v));
-}
-
-int64_t retain_per_log(size_t partitions) {
-  return std::max<int64_t>(16, kRetainBatches / static_cast<int64_t>(partitions));
 }
 
 // append() of one batch per call to `logs`, round robin; each log is truncated after `retain`
@@ -154,8 +150,7 @@ std::vector<std::unique_ptr<partition_log>> memory_logs(size_t n) {
 void BM_memory_log_append(benchmark::State& state) {
   const auto partitions = static_cast<size_t>(state.range(1));
   const auto logs = memory_logs(partitions);
-  run_append(state, raw_pointers(logs), payload(static_cast<size_t>(state.range(0))), false,
-             retain_per_log(partitions));
+  run_append(state, raw_pointers(logs), payload(static_cast<size_t>(state.range(0))), false, kRetainBatches);
 }
 BENCHMARK(BM_memory_log_append)->ArgNames({"size", "partitions"})->ArgsProduct({kSizes, {1, 32, 1024}});
 
@@ -242,7 +237,7 @@ void BM_rocksdb_log_append(benchmark::State& state) {
     state.SkipWithError("cannot open a RocksDB engine");
     return;
   }
-  run_append(state, logs, payload(static_cast<size_t>(state.range(0))), false, retain_per_log(partitions));
+  run_append(state, logs, payload(static_cast<size_t>(state.range(0))), false, kRetainBatches);
 }
 BENCHMARK(BM_rocksdb_log_append)
     ->ArgNames({"size", "sync", "partitions"})
