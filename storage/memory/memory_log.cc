@@ -44,11 +44,8 @@ result<int64_t> memory_log::append(std::span<const batch_to_append> batches) {
 
   const int64_t first_base = batches.front().base_offset;
   for (const auto& b : batches) {
-    const uint64_t seq = front_seq_ + batches_.size();
     batches_.push_back(entry{b.base_offset, b.last_offset, b.max_timestamp, b.bytes});
-    if (leaders_.empty() || b.max_timestamp > at_seq(leaders_.back()).max_timestamp) {
-      leaders_.push_back(seq);
-    }
+    ts_index_.push_back(b.max_timestamp);
   }
   end_offset_ = expected;
   size_bytes_ += total;
@@ -82,17 +79,10 @@ status memory_log::truncate_before(int64_t offset) {
   size_t freed = 0;
   for (auto it = batches_.begin(); it != keep; ++it) freed += it->bytes.size;
   batches_.erase(batches_.begin(), keep);
-  front_seq_ += dropped;
+  ts_index_.pop_front(dropped, [this](size_t i) { return timestamp_at(i); });
   size_bytes_ -= freed;
   if (budget_) budget_->release(freed);
   start_offset_ = offset;
-
-  bool dropped_leader = false;
-  while (!leaders_.empty() && leaders_.front() < front_seq_) {
-    leaders_.pop_front();
-    dropped_leader = true;
-  }
-  if (dropped_leader) rebuild_front_leaders();
   return ok();
 }
 
@@ -140,44 +130,21 @@ status memory_log::replace_range(int64_t from, int64_t to_exclusive,
   const auto at = batches_.erase(first, last);
   batches_.insert(at, fresh.begin(), fresh.end());
   size_bytes_ = size_bytes_ - old_total + new_total;
-  rebuild_all_leaders();
+  ts_index_.assign(batches_.size(), [this](size_t i) { return timestamp_at(i); });
   return ok();
 }
 
-void memory_log::rebuild_all_leaders() {
-  leaders_.clear();
-  for (uint64_t seq = front_seq_; seq < front_seq_ + batches_.size(); ++seq) {
-    if (leaders_.empty() || at_seq(seq).max_timestamp > at_seq(leaders_.back()).max_timestamp) {
-      leaders_.push_back(seq);
-    }
-  }
-}
-
-void memory_log::rebuild_front_leaders() {
-  const uint64_t stop = leaders_.empty() ? front_seq_ + batches_.size() : leaders_.front();
-  // Every batch in [front_seq_, stop) has a timestamp below the first remaining leader's (it
-  // came after a dropped leader with a larger-or-equal timestamp), so the leaders found here all
-  // go before it and keep the sequence strictly increasing.
-  std::deque<uint64_t> front;
-  for (uint64_t seq = front_seq_; seq < stop; ++seq) {
-    if (front.empty() || at_seq(seq).max_timestamp > at_seq(front.back()).max_timestamp) {
-      front.push_back(seq);
-    }
-  }
-  leaders_.insert(leaders_.begin(), front.begin(), front.end());
+std::optional<stored_batch> memory_log::stored_at(std::optional<size_t> i) const {
+  if (!i) return std::nullopt;
+  return to_stored(batches_[*i]);
 }
 
 std::optional<stored_batch> memory_log::find_by_timestamp(int64_t ts) const {
-  auto it = std::partition_point(leaders_.begin(), leaders_.end(), [this, ts](uint64_t seq) {
-    return at_seq(seq).max_timestamp < ts;
-  });
-  if (it == leaders_.end()) return std::nullopt;
-  return to_stored(at_seq(*it));
+  return stored_at(ts_index_.first_at_or_after(ts));
 }
 
 std::optional<stored_batch> memory_log::max_timestamp_batch() const {
-  if (leaders_.empty()) return std::nullopt;
-  return to_stored(at_seq(leaders_.back()));
+  return stored_at(ts_index_.max_position());
 }
 
 }  // namespace mk::storage

@@ -7,22 +7,16 @@
 // Costs (n = batches in the log):
 //   append             O(k) for k batches (amortised), plus the budget check
 //   read               O(log n) to find the first batch, then O(batches returned)
-//   truncate_before    O(log n + dropped), plus a rescan of the batches up to the first surviving
-//                      timestamp "leader" when truncation dropped leaders (see below)
+//   truncate_before    O(log n + dropped), plus the timestamp index's rescan when truncation
+//                      drops timestamp leaders (storage/timestamp_index.h)
 //   find_by_timestamp  O(log n)
 //   max_timestamp_batch O(1)
 //   replace_range      O(n): the replaced batches are spliced in place, then the timestamp
-//                      leaders are recomputed over the whole log (compaction is a background
-//                      job; it batches its rewrites into few calls)
+//                      index is rebuilt over the whole log (compaction is a background job; it
+//                      batches its rewrites into few calls)
 //
-// Timestamp index: `leaders_` holds the batches whose max_timestamp is strictly greater than that
-// of every batch before them in the log (the running-maximum records). Their timestamps are
-// strictly increasing, the first batch with max_timestamp >= ts is always one of them (every batch
-// before it is < ts), and the last one is the max-timestamp batch (earliest on ties). Appends only
-// push at the back; truncation pops dropped leaders and, only if it popped any, recomputes the
-// leaders between the new front and the first surviving leader. That rescan is O(n) in the
-// pathological case of timestamps decreasing along the log (same bound as "recompute the max when
-// truncation drops it"); with the usual non-decreasing timestamps it is O(1).
+// find_by_timestamp and max_timestamp_batch are answered by a storage::timestamp_index that
+// follows the batches (storage/timestamp_index.h).
 //
 // Threading: not thread-safe (like every partition_log). Runs on: broker state thread.
 #pragma once
@@ -36,6 +30,7 @@
 
 #include "minikafka_common/shared_chunk.h"
 #include "storage/partition_log.h"
+#include "storage/timestamp_index.h"
 
 namespace mk::storage {
 
@@ -99,18 +94,14 @@ class memory_log final : public partition_log {
     shared_chunk bytes;
   };
 
-  // Batch with absolute sequence number `seq` (0 = first batch ever appended).
-  const entry& at_seq(uint64_t seq) const { return batches_[seq - front_seq_]; }
   static stored_batch to_stored(const entry& e);
-  // Recomputes the leaders from the front of the log up to (excluding) the first remaining
-  // leader, or the end of the log when none remains.
-  void rebuild_front_leaders();
-  // Recomputes every timestamp leader from scratch (after replace_range).
-  void rebuild_all_leaders();
+  // The batch at position `i` of batches_, or nullopt without one.
+  std::optional<stored_batch> stored_at(std::optional<size_t> i) const;
+  // max_timestamp of the batch at position i of batches_ (for ts_index_).
+  int64_t timestamp_at(size_t i) const { return batches_[i].max_timestamp; }
 
   std::deque<entry> batches_;
-  std::deque<uint64_t> leaders_;  // absolute sequence numbers, timestamps strictly increasing
-  uint64_t front_seq_ = 0;        // absolute sequence number of batches_.front()
+  timestamp_index ts_index_;  // over batches_, by position
   int64_t start_offset_ = 0;
   int64_t end_offset_ = 0;
   size_t size_bytes_ = 0;

@@ -120,11 +120,8 @@ result<std::unique_ptr<rocksdb_log>> rocksdb_log::open(std::shared_ptr<db_handle
 }
 
 void rocksdb_log::push_entry(const entry& e) {
-  const uint64_t seq = front_seq_ + index_.size();
   index_.push_back(e);
-  if (leaders_.empty() || e.max_timestamp > at_seq(leaders_.back()).max_timestamp) {
-    leaders_.push_back(seq);
-  }
+  ts_index_.push_back(e.max_timestamp);
 }
 
 result<int64_t> rocksdb_log::append(std::span<const batch_to_append> batches) {
@@ -243,16 +240,9 @@ status rocksdb_log::truncate_before(int64_t offset) {
   size_t freed = 0;
   for (auto it = index_.begin(); it != keep; ++it) freed += it->size;
   index_.erase(index_.begin(), keep);
-  front_seq_ += dropped;
+  ts_index_.pop_front(dropped, [this](size_t i) { return timestamp_at(i); });
   size_bytes_ -= freed;
   start_offset_ = offset;
-
-  bool dropped_leader = false;
-  while (!leaders_.empty() && leaders_.front() < front_seq_) {
-    leaders_.pop_front();
-    dropped_leader = true;
-  }
-  if (dropped_leader) rebuild_front_leaders();
   return ok();
 }
 
@@ -331,28 +321,8 @@ status rocksdb_log::replace_range(int64_t from, int64_t to_exclusive,
   const auto at = index_.erase(first, last);
   index_.insert(at, fresh.begin(), fresh.end());
   size_bytes_ = size_bytes_ - old_total + new_total;
-  rebuild_all_leaders();
+  ts_index_.assign(index_.size(), [this](size_t i) { return timestamp_at(i); });
   return ok();
-}
-
-void rocksdb_log::rebuild_all_leaders() {
-  leaders_.clear();
-  for (uint64_t seq = front_seq_; seq < front_seq_ + index_.size(); ++seq) {
-    if (leaders_.empty() || at_seq(seq).max_timestamp > at_seq(leaders_.back()).max_timestamp) {
-      leaders_.push_back(seq);
-    }
-  }
-}
-
-void rocksdb_log::rebuild_front_leaders() {
-  const uint64_t stop = leaders_.empty() ? front_seq_ + index_.size() : leaders_.front();
-  std::deque<uint64_t> front;
-  for (uint64_t seq = front_seq_; seq < stop; ++seq) {
-    if (front.empty() || at_seq(seq).max_timestamp > at_seq(front.back()).max_timestamp) {
-      front.push_back(seq);
-    }
-  }
-  leaders_.insert(leaders_.begin(), front.begin(), front.end());
 }
 
 std::optional<stored_batch> rocksdb_log::load(const entry& e) const {
@@ -373,17 +343,17 @@ std::optional<stored_batch> rocksdb_log::load(const entry& e) const {
                                             value.size())};
 }
 
+std::optional<stored_batch> rocksdb_log::load_at(std::optional<size_t> i) const {
+  if (!i) return std::nullopt;
+  return load(index_[*i]);
+}
+
 std::optional<stored_batch> rocksdb_log::find_by_timestamp(int64_t ts) const {
-  const auto it = std::partition_point(leaders_.begin(), leaders_.end(), [this, ts](uint64_t seq) {
-    return at_seq(seq).max_timestamp < ts;
-  });
-  if (it == leaders_.end()) return std::nullopt;
-  return load(at_seq(*it));
+  return load_at(ts_index_.first_at_or_after(ts));
 }
 
 std::optional<stored_batch> rocksdb_log::max_timestamp_batch() const {
-  if (leaders_.empty()) return std::nullopt;
-  return load(at_seq(leaders_.back()));
+  return load_at(ts_index_.max_position());
 }
 
 }  // namespace mk::storage

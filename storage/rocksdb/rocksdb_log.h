@@ -24,11 +24,11 @@
 //                      bounded by iterate_upper_bound; the bytes are copied once out of RocksDB
 //                      into one buffer per read that the returned chunks share
 //   truncate_before    one WriteBatch (start offset + two DeleteRanges), O(log n + dropped) in
-//                      memory, plus the timestamp-leader rescan described in memory_log.h
+//                      memory, plus the timestamp index's rescan (storage/timestamp_index.h)
 //   find_by_timestamp  O(log n) in memory, then one Get for the bytes
 //   max_timestamp_batch O(1) in memory, then one Get for the bytes
 //   replace_range      one WriteBatch (point deletes + puts), O(n) in memory (index splice and
-//                      timestamp-leader recomputation)
+//                      timestamp index rebuild)
 //   open (recovery)    one scan of the partition's log_meta range (~50 bytes per batch)
 //
 // Errors: append, truncate_before and replace_range return errc::io_error when RocksDB fails, and then leave the
@@ -50,6 +50,7 @@
 #include <string>
 
 #include "storage/partition_log.h"
+#include "storage/timestamp_index.h"
 
 namespace mk::storage {
 
@@ -95,23 +96,20 @@ class rocksdb_log final : public partition_log {
 
   rocksdb_log(std::shared_ptr<rocksdb_detail::db_handle> db, std::string prefix);
 
-  const entry& at_seq(uint64_t seq) const { return index_[seq - front_seq_]; }
-  // Adds `e` at the back of the in-memory index (and the timestamp leaders).
+  // Adds `e` at the back of the in-memory index (and the timestamp index).
   void push_entry(const entry& e);
-  // See memory_log::rebuild_front_leaders: recomputes the leaders between the front of the log
-  // and the first remaining leader.
-  void rebuild_front_leaders();
-  // Recomputes every timestamp leader from scratch (after replace_range).
-  void rebuild_all_leaders();
+  // max_timestamp of the batch at position i of index_ (for ts_index_).
+  int64_t timestamp_at(size_t i) const { return index_[i].max_timestamp; }
   // Reads the bytes of `e` with one Get; nullopt (error recorded) when RocksDB fails or the
   // stored value does not match the index.
   std::optional<stored_batch> load(const entry& e) const;
+  // load() of the batch at position `i` of index_; nullopt without one.
+  std::optional<stored_batch> load_at(std::optional<size_t> i) const;
 
   std::shared_ptr<rocksdb_detail::db_handle> db_;
-  std::string prefix_;            // topic id bytes | partition BE
-  std::deque<entry> index_;       // every stored batch, in offset order
-  std::deque<uint64_t> leaders_;  // running-maximum timestamp batches (absolute seq numbers)
-  uint64_t front_seq_ = 0;        // absolute sequence number of index_.front()
+  std::string prefix_;        // topic id bytes | partition BE
+  std::deque<entry> index_;   // every stored batch, in offset order
+  timestamp_index ts_index_;  // over index_, by position
   int64_t start_offset_ = 0;
   int64_t end_offset_ = 0;
   size_t size_bytes_ = 0;
