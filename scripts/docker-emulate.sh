@@ -509,7 +509,11 @@ def produce_consume(kport, topic, n, mode):
 # ---- startup timing inside a fresh netns (run under unshare by the shell) ----
 def startup(root, samples, kport, aport, envfile, *argv):
     env = [l.rstrip("\n") for l in open(envfile) if l.strip()]
-    cmd = ["chroot", root, "/usr/bin/env", "-i"] + env + list(argv)
+    if root.startswith("nochroot:"):  # reference: the image's binary run directly, host libraries
+        root = root[len("nochroot:"):]
+        cmd = ["/usr/bin/env", "-i"] + env + [root + argv[0]] + list(argv[1:])
+    else:
+        cmd = ["chroot", root, "/usr/bin/env", "-i"] + env + list(argv)
     meta, health = [], []
     for i in range(int(samples)):
         data = os.path.join(root, "data")
@@ -763,6 +767,7 @@ stage_begin() {
   note "stage $idx FROM $image: $what: $(rootfs_size "$ROOT")"
   if [[ "$image" == *-slim ]]; then
     SLIM_BASE_BYTES=$(du -sbx --exclude=./proc --exclude=./sys --exclude=./dev "$ROOT" | cut -f1)
+    note "  as one gzip'd tar: $(bytes_h "$(tar -C "$ROOT" --exclude=./.emu-plan -cf - . | gzip -6 | wc -c)")"
     dpkg-query --admindir="$ROOT/var/lib/dpkg" -W -f='${Package}\n' | sort >"$RUN_DIR/slim-packages.txt"
     for t in bash head grep; do
       if [ -x "$ROOT/usr/bin/$t" ] || [ -x "$ROOT/bin/$t" ]; then ok "debian:12-slim approximation has $t (HEALTHCHECK uses it)"
@@ -855,6 +860,9 @@ APORT_IN=$(envval MINIKAFKA_ADMIN_PORT 9644)
 
 # ---------------------------------------------------------------------------------------------
 # The image: size and whether every copied binary finds its libraries.
+for i in "${!STAGE_ROOTS[@]}"; do
+  if [ "$i" -lt "$STAGE_IDX" ]; then note "stage $i rootfs (not in the image): $(rootfs_size "${STAGE_ROOTS[i]}")"; fi
+done
 note "image (final stage) rootfs: $(rootfs_size "$FINAL")"
 FINAL_BYTES=$(du -sbx --exclude=./proc --exclude=./sys --exclude=./dev "$FINAL" | cut -f1)
 note "  added on top of the slim base: $(bytes_h $((FINAL_BYTES - ${SLIM_BASE_BYTES:-0})))"
@@ -976,7 +984,8 @@ fi
 printf '%s\n' "${IMAGE_ENV[@]}" "${EXTRA_ENV[@]}" >"$RUN_DIR/startup-env.txt"
 t0=$(date +%s%N); chroot "$FINAL" /bin/true; chroot_cost_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 run_startup() { # label, extra env lines...
-  local label="$1"; shift
+  local label="$1" root="$FINAL"; shift
+  if [ "$label" = reference ]; then root="nochroot:$FINAL"; fi
   printf '%s\n' "${IMAGE_ENV[@]}" "${EXTRA_ENV[@]}" "$@" >"$RUN_DIR/startup-env.txt"
   local vol="$EMU_DIR/volumes/startup"; rm -rf "$vol"; mkdir -p "$vol"; mkdir -p "$FINAL/data"
   # shellcheck disable=SC2016
@@ -984,13 +993,17 @@ run_startup() { # label, extra env lines...
       set -e; r="$1"; shift
       ip link set lo up; mount -t proc proc "$r/proc"; mount --bind "$0" "$r/data"
       mount --bind '"$(printf %q "$HOSTS_FILE")"' "$r/etc/hosts"
-      exec "$@"' "$vol" "$FINAL" "$PY" "$HELPER" startup "$FINAL" "$SAMPLES" "$KPORT_IN" "$APORT_IN" \
+      exec "$@"' "$vol" "$FINAL" "$PY" "$HELPER" startup "$root" "$SAMPLES" "$KPORT_IN" "$APORT_IN" \
       "$RUN_DIR/startup-env.txt" "${IMAGE_ARGV[@]}" >"$RUN_DIR/startup-$label.txt" 2>"$LOG_DIR/startup-$label.log" \
     || { cat "$LOG_DIR/startup-$label.log" >&2; die "startup measurement ($label) failed"; }
-  while read -r line; do note "startup ($label): $line"; done <"$RUN_DIR/startup-$label.txt"
+  local shown="$label"
+  if [ "$label" = reference ]; then shown="memory, same binary outside the chroot"; fi
+  while read -r line; do note "startup ($shown): $line"; done <"$RUN_DIR/startup-$label.txt"
 }
 run_startup memory
 run_startup rocksdb MINIKAFKA_STORAGE=rocksdb MINIKAFKA_DATA_DIR=/data
+# The same binary and ENV without the chroot (host's libraries), to tell the container's share.
+run_startup reference
 
 # 2. A container like `docker run -p 9092:9092 -p 9644:9644`, clients from the host.
 VOL_MAIN="$EMU_DIR/volumes/main"; rm -rf "$VOL_MAIN"
