@@ -826,7 +826,7 @@ op_run() {
       mount --rbind /dev "$r/dev"; mount -t proc proc "$r/proc"; mount -t sysfs sysfs "$r/sys"
       mount --bind /etc/resolv.conf "$r/etc/resolv.conf"
       exec chroot "$r" "$@"' sh "$ROOT" /usr/bin/env -i -C "$WORKDIR" "${env[@]}" nice -n 10 "${argv[@]}" \
-      </dev/null >"$logf" 2>&1; then
+      </dev/null >"$logf" 2>&1 9>&-; then
     tail -30 "$logf" >&2
     die "$where: RUN failed (log: $logf)"
   fi
@@ -919,7 +919,7 @@ container_start() {
       mount --bind /etc/resolv.conf "$r/etc/resolv.conf"
       '"$devs $vol_mounts"'
       exec chroot "$r" "$@"' sh "$FINAL" /usr/bin/env -i -C / "${env[@]}" "${IMAGE_ARGV[@]}" \
-      </dev/null >"$LOG_DIR/container-$name.log" 2>&1 &
+      </dev/null >"$LOG_DIR/container-$name.log" 2>&1 9>&- &
   UPID=$!
   CPID=""
   for _ in $(seq 200); do
@@ -938,7 +938,7 @@ container_exec() {
 
 publish() { # publish HOSTPORT:CONTAINERPORT...
   rm -f "$RUN_DIR/published"
-  helper publish "$CPID" "$RUN_DIR/published" "$@" >"$LOG_DIR/publish.log" 2>&1 &
+  helper publish "$CPID" "$RUN_DIR/published" "$@" >"$LOG_DIR/publish.log" 2>&1 9>&- &
   PUBPID=$!
   for _ in $(seq 100); do [ -f "$RUN_DIR/published" ] && return; sleep 0.05; done
   die "port publishing did not start: $(cat "$LOG_DIR/publish.log")"
@@ -948,7 +948,7 @@ publish() { # publish HOSTPORT:CONTAINERPORT...
 container_stop() {
   local t0 rc=0; t0=$(date +%s%N)
   kill -TERM "$CPID"
-  ( sleep 10; kill -KILL "$CPID" 2>/dev/null ) & local killer=$!
+  ( sleep 10; kill -KILL "$CPID" 2>/dev/null ) 9>&- & local killer=$!
   wait "$UPID" || rc=$?
   kill "$killer" 2>/dev/null || true; wait "$killer" 2>/dev/null || true
   if [ -n "$PUBPID" ]; then kill "$PUBPID" 2>/dev/null || true; wait "$PUBPID" 2>/dev/null || true; PUBPID=""; fi
