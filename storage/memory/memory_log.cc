@@ -1,10 +1,11 @@
 #include "storage/memory/memory_log.h"
 
 #include <algorithm>
-#include <iterator>
 #include <limits>
 #include <utility>
 #include <vector>
+
+#include "storage/detail/replace_range.h"
 
 namespace mk::storage {
 
@@ -88,29 +89,21 @@ status memory_log::truncate_before(int64_t offset) {
 
 status memory_log::replace_range(int64_t from, int64_t to_exclusive,
                                  std::span<const batch_to_append> batches) {
-  if (from < 0 || from > to_exclusive || to_exclusive > end_offset_) return errc::offset_mismatch;
-  int64_t prev_last = from - 1;
-  size_t new_total = 0;
-  for (const auto& b : batches) {
-    if (b.base_offset <= prev_last || b.last_offset < b.base_offset ||
-        b.last_offset >= to_exclusive) {
-      return errc::offset_mismatch;
-    }
-    prev_last = b.last_offset;
-    if (b.last_offset >= start_offset_) new_total += b.bytes.size;
-  }
-  // Stored batches with base in [from, to_exclusive); neither end may cut a batch.
-  const auto first = std::partition_point(
-      batches_.begin(), batches_.end(), [from](const entry& e) { return e.base_offset < from; });
-  const auto last = std::partition_point(first, batches_.end(), [to_exclusive](const entry& e) {
-    return e.base_offset < to_exclusive;
-  });
-  if (first != batches_.begin() && std::prev(first)->last_offset >= from) {
-    return errc::offset_mismatch;
-  }
-  if (last != first && std::prev(last)->last_offset >= to_exclusive) return errc::offset_mismatch;
+  const auto replaced =
+      detail::check_replace_range(batches_, end_offset_, from, to_exclusive, batches);
+  if (!replaced) return errc::offset_mismatch;
+  const auto [first, last] = *replaced;
   if (first == last && batches.empty()) return ok();
 
+  // New batches wholly below the log start are never readable: not stored, not charged.
+  std::vector<entry> fresh;
+  fresh.reserve(batches.size());
+  size_t new_total = 0;
+  for (const auto& b : batches) {
+    if (b.last_offset < start_offset_) continue;
+    fresh.push_back(entry{b.base_offset, b.last_offset, b.max_timestamp, b.bytes});
+    new_total += b.bytes.size;
+  }
   size_t old_total = 0;
   for (auto it = first; it != last; ++it) old_total += it->bytes.size;
   if (budget_) {
@@ -121,12 +114,6 @@ status memory_log::replace_range(int64_t from, int64_t to_exclusive,
     }
   }
 
-  std::vector<entry> fresh;
-  fresh.reserve(batches.size());
-  for (const auto& b : batches) {
-    if (b.last_offset < start_offset_) continue;  // below the log start: never readable
-    fresh.push_back(entry{b.base_offset, b.last_offset, b.max_timestamp, b.bytes});
-  }
   const auto at = batches_.erase(first, last);
   batches_.insert(at, fresh.begin(), fresh.end());
   size_bytes_ = size_bytes_ - old_total + new_total;

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "storage/detail/replace_range.h"
 #include "storage/rocksdb/rocksdb_internal.h"
 
 namespace mk::storage {
@@ -248,25 +249,10 @@ status rocksdb_log::truncate_before(int64_t offset) {
 
 status rocksdb_log::replace_range(int64_t from, int64_t to_exclusive,
                                   std::span<const batch_to_append> batches) {
-  if (from < 0 || from > to_exclusive || to_exclusive > end_offset_) return errc::offset_mismatch;
-  int64_t prev_last = from - 1;
-  for (const auto& b : batches) {
-    if (b.base_offset <= prev_last || b.last_offset < b.base_offset ||
-        b.last_offset >= to_exclusive) {
-      return errc::offset_mismatch;
-    }
-    prev_last = b.last_offset;
-  }
-  // Stored batches with base in [from, to_exclusive); neither end may cut a batch.
-  const auto first = std::partition_point(
-      index_.begin(), index_.end(), [from](const entry& e) { return e.base_offset < from; });
-  const auto last = std::partition_point(first, index_.end(), [to_exclusive](const entry& e) {
-    return e.base_offset < to_exclusive;
-  });
-  if (first != index_.begin() && std::prev(first)->last_offset >= from) {
-    return errc::offset_mismatch;
-  }
-  if (last != first && std::prev(last)->last_offset >= to_exclusive) return errc::offset_mismatch;
+  const auto replaced =
+      detail::check_replace_range(index_, end_offset_, from, to_exclusive, batches);
+  if (!replaced) return errc::offset_mismatch;
+  const auto [first, last] = *replaced;
   if (first == last && batches.empty()) return ok();
 
   // Where the stored batches will end once replaced: if that is before end_offset_ (the range
