@@ -201,7 +201,11 @@ TEST_F(EmbeddedBroker, ProduceThenConsumeKeysValuesHeadersPartitionsOffsets) {
 
   // Produce message i to partition i % 3, with a key, a value, two headers and a timestamp.
   producer prod(bootstrap_, {{"linger.ms", "0"}});
-  const int64_t base_ts = 1'700'000'000'000;
+  // Explicit timestamps, an hour old: within the default retention.ms (7 days). Older ones would
+  // be deleted by the broker's retention check (every second here), as Kafka deletes them too.
+  const int64_t base_ts = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::system_clock::now().time_since_epoch() - std::chrono::hours(1))
+                              .count();
   for (int i = 0; i < n; ++i)
     prod.send("orders", i % partitions, "key-" + std::to_string(i), "value-" + std::to_string(i),
               {{"index", std::to_string(i)}, {"source", "embedded-test"}}, base_ts + i);
