@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # docker-emulate.sh: check docker/Dockerfile (and docker/docker-compose.yml) on a machine that has
 # no Docker engine, as faithfully as chroots and namespaces allow. Needs root, network access to a
-# Debian mirror, and a few minutes (the build stage compiles the broker). Not for CI.
+# Debian mirror, ~2 GB under the work dir, and about 25 minutes on 2 cores (the build stage
+# installs the build dependencies and compiles the broker). Not for CI. Results: docker/README.md.
 #
 #   sudo scripts/docker-emulate.sh [--work-dir DIR] [--source worktree|head] [--reuse-build] [--jobs N]
 #
@@ -22,13 +23,15 @@
 #   * It measures the runtime rootfs (image size approximation), the slim base, and the broker's
 #     startup time (exec -> first Metadata answer, exec -> /health 200) inside the container.
 #   * It validates docker/docker-compose.yml (YAML, `docker compose config` when a compose CLI is
-#     installed, ports vs advertised host) and runs its RocksDB-volume example across a restart.
+#     installed, ports vs advertised host), runs its RocksDB-volume example across a restart, and
+#     runs its services with network_mode "service:minikafka" in the broker's network namespace.
 #
 # Options (and environment overrides):
 #   --work-dir DIR     MINIKAFKA_EMU_DIR, default /var/tmp/minikafka-docker-emu (outside the repo)
 #   --source MODE      worktree (default: the checkout as it is, like `docker build .`) or
 #                      head (`git archive HEAD`: only committed files)
-#   --reuse-build      keep the previous build stage if it finished (even if sources changed)
+#   --reuse-build      keep the previous build stage if it finished with the same instructions
+#                      (the sources are not compared): for iterating on the runtime stage
 #   --jobs N           CMAKE_BUILD_PARALLEL_LEVEL for the build stage's RUN (default 2; Docker
 #                      itself would let ninja use every core)
 #   --samples N        startup-time runs per storage backend (default 20: half time the first
@@ -401,7 +404,14 @@ def publish(pid, ready_file, *mappings):
         hp, cp = m.split(":")
         ls = socket.socket()
         ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        ls.bind(("127.0.0.1", int(hp)))
+        for attempt in range(50):  # the previous container's forwarder may still be exiting
+            try:
+                ls.bind(("127.0.0.1", int(hp)))
+                break
+            except OSError:
+                if attempt == 49:
+                    raise
+                time.sleep(0.1)
         ls.listen(64)
         listeners.append((ls, int(cp)))
     libc = ctypes.CDLL(None, use_errno=True)
@@ -938,7 +948,8 @@ container_exec() {
 
 publish() { # publish HOSTPORT:CONTAINERPORT...
   rm -f "$RUN_DIR/published"
-  helper publish "$CPID" "$RUN_DIR/published" "$@" >"$LOG_DIR/publish.log" 2>&1 9>&- &
+  # Not through the helper function: $! must be python itself, not a subshell around it.
+  "$PY" "$HELPER" publish "$CPID" "$RUN_DIR/published" "$@" >"$LOG_DIR/publish.log" 2>&1 9>&- &
   PUBPID=$!
   for _ in $(seq 100); do [ -f "$RUN_DIR/published" ] && return; sleep 0.05; done
   die "port publishing did not start: $(cat "$LOG_DIR/publish.log")"
@@ -1088,8 +1099,8 @@ while read -r svc; do
   if [ "$KPORT_IN" != 9092 ]; then note "compose service $svc not run: it expects the broker on 9092, which was taken here"; continue; fi
   mapfile -t ep < <(helper compose-entrypoint "$COMPOSE" "$svc")
   # shellcheck disable=SC2016
-  if ! out=$(timeout 30 nsenter -t "$CPID" --net -- unshare --mount --propagation private -- /bin/sh -c '
-        r="$1"; shift; mount --bind "$0" "$r/etc/hosts" && exec chroot "$r" "$@"' \
+  if ! out=$(timeout 30 nsenter -t "$CPID" --net -- unshare --pid --fork --kill-child --mount --propagation private -- /bin/sh -c '
+        r="$1"; shift; mount -t proc proc "$r/proc" && mount --bind "$0" "$r/etc/hosts" && exec chroot "$r" "$@"' \
         "$HOSTS_FILE" "$FINAL" /usr/bin/env -i "${IMAGE_ENV[@]}" "${ep[@]}" 2>&1); then
     echo "$out" >&2; die "compose service $svc (${ep[*]}) failed in the broker's network namespace"
   fi
