@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # docker-emulate.sh: check docker/Dockerfile (and docker/docker-compose.yml) on a machine that has
 # no Docker engine, as faithfully as chroots and namespaces allow. Needs root, network access to a
-# Debian mirror, ~2 GB under the work dir, and about 25 minutes on 2 cores (the build stage
-# installs the build dependencies and compiles the broker). Not for CI. Results: docker/README.md.
+# Debian mirror and ~2 GB under the work dir. It takes 5 minutes on an idle 2-core machine and
+# about 25 when the cores are shared, mostly installing build dependencies and compiling. Not for
+# CI. Results: docker/README.md.
 #
 #   sudo scripts/docker-emulate.sh [--work-dir DIR] [--source worktree|head] [--reuse-build] [--jobs N]
 #
