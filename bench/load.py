@@ -14,6 +14,7 @@ the standard library is used.
 import argparse
 import json
 import os
+import resource
 import shutil
 import signal
 import statistics
@@ -92,10 +93,15 @@ class Broker:
 
 
 def run_tool(tool, *args, timeout=600):
+    """Runs one mk_load workload; its JSON result plus "client_cpu_s" (the tool's CPU time)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run([tool, *map(str, args)], capture_output=True, text=True, timeout=timeout)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if out.returncode != 0:
         raise RuntimeError(f"mk_load {args[0]} failed: {out.stderr.strip()}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    res["client_cpu_s"] = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return res
 
 
 def broker_argv(kind, build, data_dir):
@@ -121,6 +127,7 @@ def one_round(kind, build, p, results):
                        "--messages", p["messages"], "--size", 100, "--acks", "1")
         add("produce_acks1", res["msgs_per_s"])
         add("cpu_produce_us", (b.cpu_seconds() - cpu0) / p["messages"] * 1e6)
+        add("client_cpu_produce_us", res["client_cpu_s"] / p["messages"] * 1e6)
         add("rss_after_mib", b.rss_mib())
         stored = b.stored_bytes("p1")
         if stored:
@@ -131,16 +138,21 @@ def one_round(kind, build, p, results):
                        "--messages", p["messages"], "--size", 100, "--acks", "all")
         add("produce_acksall", res["msgs_per_s"])
 
-        cpu0 = b.cpu_seconds()
-        res = run_tool(tool, "consume", "--bootstrap", b.bootstrap, "--topic", "p1",
-                       "--messages", p["messages"], "--group", "fresh")
-        add("consume", res["msgs_per_s"])
-        add("cpu_consume_us", (b.cpu_seconds() - cpu0) / p["messages"] * 1e6)
+        for group in ("fresh-1", "fresh-2"):  # client-bound and noisy: two samples per round
+            cpu0 = b.cpu_seconds()
+            res = run_tool(tool, "consume", "--bootstrap", b.bootstrap, "--topic", "p1",
+                           "--messages", p["messages"], "--group", group)
+            add("consume", res["msgs_per_s"])
+            add("cpu_consume_us", (b.cpu_seconds() - cpu0) / p["messages"] * 1e6)
+            add("client_cpu_consume_us", res["client_cpu_s"] / p["messages"] * 1e6)
 
         b.create_topic("big", 32)
+        cpu0 = b.cpu_seconds()
         res = run_tool(tool, "produce", "--bootstrap", b.bootstrap, "--topic", "big", "--partitions", 32,
                        "--messages", p["big_messages"], "--size", 10240, "--acks", "1")
         add("produce_10k_mbs", res["mb_per_s"])
+        add("busy_10k_broker", (b.cpu_seconds() - cpu0) / res["seconds"] * 100)
+        add("busy_10k_client", res["client_cpu_s"] / res["seconds"] * 100)
 
         b.create_topic("rt", 1)
         res = run_tool(tool, "roundtrip", "--bootstrap", b.bootstrap, "--topic", "rt", "--messages", p["roundtrips"])
@@ -166,8 +178,9 @@ def one_round(kind, build, p, results):
             raise RuntimeError("hold client did not get ready")
         t0 = time.perf_counter()
         b.proc.send_signal(signal.SIGTERM)
-        b.proc.wait(timeout=30)
+        os.waitpid(b.pid, 0)  # blocking: Popen.wait(timeout) polls with sleeps of up to 50 ms
         add("sigterm_ms", (time.perf_counter() - t0) * 1000)
+        b.proc.returncode = 0
         hold.kill()
         hold.wait()
     finally:
@@ -205,7 +218,11 @@ ROWS = [
     ("consume", "consume from earliest, fresh group", "msgs/s", "high", "≥ 1.0× mock", lambda m, a, x: m >= a),
     ("cpu_produce_us", "broker CPU per message, produce acks=1", "µs", "low", "≤ 0.5× mock", lambda m, a, x: m <= 0.5 * a),
     ("cpu_consume_us", "broker CPU per message, consume", "µs", "low", "≤ 0.5× mock", lambda m, a, x: m <= 0.5 * a),
+    ("client_cpu_produce_us", "client (librdkafka) CPU per message, produce acks=1", "µs", "low", "—", None),
+    ("client_cpu_consume_us", "client (librdkafka) CPU per message, consume", "µs", "low", "—", None),
     ("produce_10k_mbs", "produce 10 KB messages", "MB/s", "high", "≥ 0.5× loopback pump", lambda m, a, x: m >= 0.5 * x["pump"]),
+    ("busy_10k_broker", "10 KB produce: broker CPU busy (100 = one core)", "%", "low", "—", None),
+    ("busy_10k_client", "10 KB produce: client CPU busy (100 = one core)", "%", "low", "—", None),
     ("rt_p50", "round trip p50 (produce, acks=1)", "ms", "low", "≤ 1.0× mock", lambda m, a, x: m <= a),
     ("rt_p99", "round trip p99", "ms", "low", "≤ 1.0× mock", lambda m, a, x: m <= a),
     ("rt_p999", "round trip p99.9", "ms", "low", "—", None),
