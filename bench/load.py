@@ -211,31 +211,31 @@ def process_round(kind, build, runs, results):
     r.setdefault("idle_rss_mib", []).append(res["idle_rss_mib"])
 
 
-# (key, label, unit, which way is better, target text, target check on (mk, mock, extra))
+# (key, label, unit, target text, target check on (mk, mock, extra))
 ROWS = [
-    ("produce_acks1", "produce 100 B, 32 partitions, acks=1", "msgs/s", "high", "≥ 1.0× mock", lambda m, a, x: m >= a),
-    ("produce_acksall", "produce 100 B, 32 partitions, acks=all", "msgs/s", "high", "≥ 1.0× mock", lambda m, a, x: m >= a),
-    ("consume", "consume from earliest, fresh group", "msgs/s", "high", "≥ 1.0× mock", lambda m, a, x: m >= a),
-    ("cpu_produce_us", "broker CPU per message, produce acks=1", "µs", "low", "≤ 0.5× mock", lambda m, a, x: m <= 0.5 * a),
-    ("cpu_consume_us", "broker CPU per message, consume", "µs", "low", "≤ 0.5× mock", lambda m, a, x: m <= 0.5 * a),
-    ("client_cpu_produce_us", "client (librdkafka) CPU per message, produce acks=1", "µs", "low", "—", None),
-    ("client_cpu_consume_us", "client (librdkafka) CPU per message, consume", "µs", "low", "—", None),
-    ("produce_10k_mbs", "produce 10 KB messages", "MB/s", "high", "≥ 0.5× loopback pump", lambda m, a, x: m >= 0.5 * x["pump"]),
-    ("busy_10k_broker", "10 KB produce: broker CPU busy (100 = one core)", "%", "low", "—", None),
-    ("busy_10k_client", "10 KB produce: client CPU busy (100 = one core)", "%", "low", "—", None),
-    ("rt_p50", "round trip p50 (produce, acks=1)", "ms", "low", "≤ 1.0× mock", lambda m, a, x: m <= a),
-    ("rt_p99", "round trip p99", "ms", "low", "≤ 1.0× mock", lambda m, a, x: m <= a),
-    ("rt_p999", "round trip p99.9", "ms", "low", "—", None),
-    ("e2e_p50", "end-to-end p50, 1000 msg/s, default consumer", "ms", "low", "≤ 2 ms", lambda m, a, x: m <= 2),
-    ("e2e_p99", "end-to-end p99", "ms", "low", "—", None),
-    ("first_message_ms", "subscribe → first message, new group", "ms", "low", "≤ 50 ms", lambda m, a, x: m <= 50),
-    ("rebalance_ms", "second member's rebalance (heartbeat 3000 ms)", "ms", "low", "≤ 3100 ms", lambda m, a, x: m <= 3100),
-    ("startup_ms", "startup → first Metadata answer (process)", "ms", "low", "≤ 10 ms", lambda m, a, x: m <= 10),
-    ("embedded_ms", "embedded start+stop (in-process)", "ms", "low", "≤ 5 ms", lambda m, a, x: m <= 5),
-    ("idle_rss_mib", "idle RSS", "MiB", "low", "≤ 8 MiB", lambda m, a, x: m <= 8),
-    ("rss_after_mib", "RSS after 1M × 100 B", "MiB", "low", "≤ 1.25× stored bytes",
+    ("produce_acks1", "produce 100 B, 32 partitions, acks=1", "msgs/s", "≥ 1.0× mock", lambda m, a, x: m >= a),
+    ("produce_acksall", "produce 100 B, 32 partitions, acks=all", "msgs/s", "≥ 1.0× mock", lambda m, a, x: m >= a),
+    ("consume", "consume from earliest, fresh group", "msgs/s", "≥ 1.0× mock", lambda m, a, x: m >= a),
+    ("cpu_produce_us", "broker CPU per message, produce acks=1", "µs", "≤ 0.5× mock", lambda m, a, x: m <= 0.5 * a),
+    ("cpu_consume_us", "broker CPU per message, consume", "µs", "≤ 0.5× mock", lambda m, a, x: m <= 0.5 * a),
+    ("client_cpu_produce_us", "client (librdkafka) CPU per message, produce acks=1", "µs", "—", None),
+    ("client_cpu_consume_us", "client (librdkafka) CPU per message, consume", "µs", "—", None),
+    ("produce_10k_mbs", "produce 10 KB messages", "MB/s", "≥ 0.5× loopback pump", lambda m, a, x: m >= 0.5 * x["pump"]),
+    ("busy_10k_broker", "10 KB produce: broker CPU busy (100 = one core)", "%", "—", None),
+    ("busy_10k_client", "10 KB produce: client CPU busy (100 = one core)", "%", "—", None),
+    ("rt_p50", "round trip p50 (produce, acks=1)", "ms", "≤ 1.0× mock", lambda m, a, x: m <= a),
+    ("rt_p99", "round trip p99", "ms", "≤ 1.0× mock", lambda m, a, x: m <= a),
+    ("rt_p999", "round trip p99.9", "ms", "—", None),
+    ("e2e_p50", "end-to-end p50, 1000 msg/s, default consumer", "ms", "≤ 2 ms", lambda m, a, x: m <= 2),
+    ("e2e_p99", "end-to-end p99", "ms", "—", None),
+    ("first_message_ms", "subscribe → first message, new group", "ms", "≤ 50 ms", lambda m, a, x: m <= 50),
+    ("rebalance_ms", "second member's rebalance (heartbeat 3000 ms)", "ms", "≤ 3100 ms", lambda m, a, x: m <= 3100),
+    ("startup_ms", "startup → first Metadata answer (process)", "ms", "≤ 10 ms", lambda m, a, x: m <= 10),
+    ("embedded_ms", "embedded start+stop (in-process)", "ms", "≤ 5 ms", lambda m, a, x: m <= 5),
+    ("idle_rss_mib", "idle RSS", "MiB", "≤ 8 MiB", lambda m, a, x: m <= 8),
+    ("rss_after_mib", "RSS after 1M × 100 B", "MiB", "≤ 1.25× stored bytes",
      lambda m, a, x: x.get("stored") is not None and m <= 1.25 * x["stored"]),
-    ("sigterm_ms", "SIGTERM → exit, clients connected", "ms", "low", "≤ 20 ms", lambda m, a, x: m <= 20),
+    ("sigterm_ms", "SIGTERM → exit, clients connected", "ms", "≤ 20 ms", lambda m, a, x: m <= 20),
 ]
 
 
@@ -260,7 +260,7 @@ def table(results, rounds):
     extra = {"pump": median(results, "pump", "mb_per_s"), "stored": mk("stored_mib")}
     lines = [f"| figure (median of {rounds} interleaved rounds) | unit | minikafka | mock | ratio | target | met |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
-    for key, label, unit, _, target, check in ROWS:
+    for key, label, unit, target, check in ROWS:
         m, a = mk(key), mock(key)
         ratio = f"{m / a:.2f}×" if m is not None and a else "—"
         met = "—"
