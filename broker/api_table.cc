@@ -32,30 +32,28 @@ api_table api_table::defaults() {
       h::sync_entry<delete_groups_request, delete_groups_response, &h::delete_groups>(),
       h::sync_entry<offset_delete_request, offset_delete_response, &h::offset_delete>(),
   };
+  t.index();
   return t;
 }
 
-const api_entry* api_table::find(int16_t key) const {
-  for (const auto& e : entries_)
-    if (e.key == key) return &e;
-  return nullptr;
+void api_table::index() {
+  by_key_.clear();
+  for (size_t i = 0; i < entries_.size(); ++i) {
+    const auto k = static_cast<size_t>(entries_[i].key);
+    if (by_key_.size() <= k) by_key_.resize(k + 1, -1);
+    by_key_[k] = static_cast<int>(i);
+  }
 }
 
-void api_table::set_range(int16_t key, int16_t min_version, int16_t max_version) {
-  for (auto& e : entries_)
-    if (e.key == key) {
-      e.min_version = min_version;
-      e.max_version = max_version;
-    }
-}
-
-void api_table::remove(int16_t key) {
-  std::erase_if(entries_, [key](const api_entry& e) { return e.key == key; });
-}
-
-void api_table::add(api_entry e) {
-  remove(e.key);
-  entries_.push_back(e);
+bool api_table::set_range(int16_t key, int16_t min_version, int16_t max_version) {
+  const api_entry* e = find(key);
+  if (!e || min_version > max_version) return false;
+  const api_entry& d = *defaults().find(key);
+  if (min_version < d.min_version || max_version > d.max_version) return false;
+  auto& m = entries_[static_cast<size_t>(by_key_[static_cast<size_t>(key)])];
+  m.min_version = min_version;
+  m.max_version = max_version;
+  return true;
 }
 
 }  // namespace mk

@@ -1,6 +1,7 @@
-// The one place that says which APIs and versions this broker serves. ApiVersions is built from
-// it, so the broker cannot advertise what it does not serve. Each server copies the default
-// table, so a test can narrow versions or disable an API on one broker only.
+// The one place that says which APIs and versions a broker serves. ApiVersions is built from it,
+// so the broker cannot advertise what it does not serve. Each dispatcher copies the default
+// table, so one broker's advertised ranges can be narrowed (Kafka-version emulation, tests)
+// without touching another's.
 #pragma once
 
 #include "broker/asio.h"
@@ -13,7 +14,11 @@
 
 namespace mk {
 
-class server;
+class clock;
+struct broker_config;
+namespace services {
+struct broker_services;
+}
 
 // What a handler produces: the encoded response body, or nothing (acks=0 produce), or a decode
 // failure that closes the connection.
@@ -26,12 +31,25 @@ struct reply {
   proto::writer body;
 };
 
+// What handlers may use, owned by the server: the services, the clock, the configuration, and
+// whether the broker is shutting down (parked requests answer at once then).
+struct handler_env {
+  services::broker_services& svc;
+  mk::clock& clock;
+  const broker_config& config;
+  const bool& stopping;
+};
+
+class api_table;
+
 struct request_context {
-  server& srv;
+  const handler_env& env;
+  const api_table& apis;  // what the listener this request arrived on serves (ApiVersions)
   const proto::request_header& header;
   int32_t node_id;  // the node whose listener accepted this connection
   const std::string& peer;
   int16_t version() const { return header.api_version; }
+  services::broker_services& svc() const { return env.svc; }
 };
 
 using handler_fn = boost::asio::awaitable<reply> (*)(request_context&, proto::reader&);
@@ -47,15 +65,20 @@ struct api_entry {
 class api_table {
  public:
   static api_table defaults();
-  const api_entry* find(int16_t key) const;
+  const api_entry* find(int16_t key) const {
+    return key >= 0 && static_cast<size_t>(key) < by_key_.size() && by_key_[static_cast<size_t>(key)] >= 0
+               ? &entries_[static_cast<size_t>(by_key_[static_cast<size_t>(key)])]
+               : nullptr;
+  }
   const std::vector<api_entry>& entries() const { return entries_; }
-  // Test hooks: narrow an API's advertised range, or stop serving it.
-  void set_range(int16_t key, int16_t min_version, int16_t max_version);
-  void remove(int16_t key);
-  void add(api_entry e);
+  // Narrows an API's advertised and served range (Kafka-version emulation, tests). Returns false
+  // when the API is not served or the range is empty or outside what it implements.
+  bool set_range(int16_t key, int16_t min_version, int16_t max_version);
 
  private:
+  void index();
   std::vector<api_entry> entries_;
+  std::vector<int> by_key_;  // API key -> index in entries_, -1 when not served
 };
 
 }  // namespace mk

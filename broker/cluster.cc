@@ -130,8 +130,6 @@ topic_error cluster::delete_topic(const std::string& name) {
   by_id_.erase(t->id.to_hex());
   if (auto st = engine_.metadata().delete_topic(t->id.to_hex()); !st)
     spdlog::warn("topic {}: removing its stored metadata failed: {}", name, storage::to_string(st.error()));
-  if (auto st = engine_.metadata().delete_offsets("", name); !st)
-    spdlog::warn("topic {}: removing committed offsets failed: {}", name, storage::to_string(st.error()));
   for (auto& p : t->partitions) {
     p->notify_append();  // parked fetches re-evaluate and see the topic is gone
     p->log.reset();

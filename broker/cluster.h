@@ -90,6 +90,18 @@ struct topic_state {
   }
 };
 
+// The one "does this node lead this partition" check, for every request that names a partition:
+// NOT_LEADER_OR_FOLLOWER when `node_id` does not lead it; with a client leader epoch (>= 0, the
+// versions that send one) FENCED_LEADER_EPOCH when it is older than the partition's and
+// UNKNOWN_LEADER_EPOCH when newer.
+inline proto::error_code check_leader(const partition_state& p, int32_t node_id, int32_t client_leader_epoch = -1) {
+  if (p.leader_id != node_id) return proto::error_code::not_leader_or_follower;
+  if (client_leader_epoch >= 0 && client_leader_epoch != p.leader_epoch)
+    return client_leader_epoch < p.leader_epoch ? proto::error_code::fenced_leader_epoch
+                                                : proto::error_code::unknown_leader_epoch;
+  return proto::error_code::none;
+}
+
 struct topic_error {
   proto::error_code code = proto::error_code::none;
   std::string message;

@@ -6,7 +6,6 @@
 
 #include <cctype>
 
-#include "broker/groups/lag.h"
 #include "broker/server.h"
 
 namespace minikafka {
@@ -67,20 +66,20 @@ void broker::create_topic(const std::string& name, int32_t partitions, const std
     spec.name = name;
     spec.partitions = partitions;
     spec.configs = configs;
-    return srv.cluster().create_topic(spec, false);
+    return srv.services().topics.create(spec);
   }));
 }
 
 void broker::delete_topic(const std::string& name) {
   auto& srv = *impl_->srv;
-  throw_if(srv.call([&] { return srv.cluster().delete_topic(name); }));
+  throw_if(srv.call([&] { return srv.services().topics.remove(name); }));
 }
 
 std::vector<std::string> broker::topics() const {
   auto& srv = *impl_->srv;
   return srv.call([&] {
     std::vector<std::string> out;
-    for (const auto& [name, t] : srv.cluster().topics()) out.push_back(name);
+    for (const auto& [name, t] : srv.services().topics.all()) out.push_back(name);
     return out;
   });
 }
@@ -88,7 +87,7 @@ std::vector<std::string> broker::topics() const {
 int64_t broker::end_offset(const std::string& topic, int32_t partition) const {
   auto& srv = *impl_->srv;
   int64_t off = srv.call([&]() -> int64_t {
-    auto* t = srv.cluster().find(topic);
+    auto* t = srv.services().topics.find(topic);
     auto* p = t ? t->partition(partition) : nullptr;
     return p ? p->log->end_offset() : -1;
   });
@@ -100,7 +99,7 @@ std::vector<partition_lag> broker::group_lag(const std::string& group_id) const 
   auto& srv = *impl_->srv;
   return srv.call([&] {
     std::vector<partition_lag> out;
-    for (const auto& l : mk::groups::compute_lag(srv.cluster(), srv.groups(), group_id))
+    for (const auto& l : srv.services().groups.lag(group_id))
       out.push_back(partition_lag{l.topic, l.partition, l.committed, l.end_offset, l.lag});
     return out;
   });

@@ -1,11 +1,13 @@
-// Appending client record batches to a partition: the one path shared by Produce and the HTTP
-// admin API.
+// Appending client record batches to a partition: the one produce path, used by the records
+// service (broker/services/records.h) for Kafka Produce and for records produced over HTTP.
 //
-// Validates v2 batches (size, magic, CRC32C, Kafka's client-batch rules, max.message.bytes,
-// codec), assigns offsets by rewriting baseOffset in place (plus timestamp and CRC for
-// LogAppendTime topics), appends all batches atomically and wakes parked fetches. No per-record
-// work. `bytes` must be exclusively owned by the caller (it is edited in place) and hold one or
-// more whole batches.
+// Three steps, each its own function: validate the batches (size, magic, CRC32C, Kafka's
+// client-batch rules, max.message.bytes, codec, keys on compacted topics), check idempotent
+// producers' epochs and sequences, then assign offsets by rewriting baseOffset in place (plus
+// timestamp and CRC for LogAppendTime topics), append all batches atomically, record the
+// producers' sequences and wake parked fetches. No per-record work except on compacted topics.
+// `bytes` must be exclusively owned by the caller (it is edited in place) and hold one or more
+// whole batches.
 // Runs on: broker state thread.
 #pragma once
 
@@ -18,8 +20,6 @@
 
 namespace mk {
 
-class server;
-
 struct append_outcome {
   proto::error_code error = proto::error_code::none;
   std::string message;
@@ -28,7 +28,13 @@ struct append_outcome {
   int64_t log_start_offset = -1;
 };
 
-append_outcome append_batches(server& srv, topic_state& topic, partition_state& part, shared_chunk bytes,
-                              bool allow_zstd);
+struct append_settings {
+  bool allow_zstd = true;        // Produce v7+
+  int64_t now_ms = 0;            // LogAppendTime
+  size_t max_memory_bytes = 0;   // for the log line when the memory cap refuses an append
+};
+
+append_outcome append_batches(topic_state& topic, partition_state& part, shared_chunk bytes,
+                              const append_settings& settings);
 
 }  // namespace mk

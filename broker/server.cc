@@ -2,13 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include "broker/admin/admin_api.h"
 #include "broker/admin/http_server.h"
-#include "broker/compaction.h"
-#include "broker/net/connection.h"
 #include "broker/retention.h"
 #include "broker/rocksdb_backend.h"
-#include "storage/metadata_store.h"
 #include "storage/memory/memory_engine.h"
+#include "storage/metadata_store.h"
 
 namespace mk {
 
@@ -26,68 +25,74 @@ std::unique_ptr<storage::storage_engine> make_engine(const broker_config& cfg) {
   throw std::runtime_error("unknown storage backend '" + cfg.storage + "' (memory or rocksdb)");
 }
 
-int64_t steady_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+std::string new_member_suffix() {
+  return proto::uuid::random().to_hex().substr(0, 8) + "-" + proto::uuid::random().to_hex().substr(0, 12);
 }
+
+// How long stop() lets the state thread run out of work before it stops it outright.
+constexpr auto drain_limit = std::chrono::seconds(5);
+
 }  // namespace
 
-server::server(broker_config cfg, std::unique_ptr<storage::storage_engine> engine)
-    : cfg_(std::move(cfg)), engine_(std::move(engine)), apis_(api_table::defaults()) {
+server::server(broker_config cfg, std::unique_ptr<storage::storage_engine> engine, std::unique_ptr<mk::clock> clk)
+    : cfg_(std::move(cfg)), clock_(std::move(clk)), engine_(std::move(engine)) {
+  if (!clock_) clock_ = std::make_unique<system_clock>();
   if (!engine_) engine_ = make_engine(cfg_);
   cluster_ = std::make_unique<mk::cluster>(cfg_, *engine_);
   groups::coordinator_config gc;
   gc.initial_rebalance_delay_ms = cfg_.group_initial_rebalance_delay_ms;
   gc.min_session_timeout_ms = cfg_.group_min_session_timeout_ms;
   gc.max_session_timeout_ms = cfg_.group_max_session_timeout_ms;
-  groups_ = std::make_unique<groups::group_coordinator>(
-      gc, [] { return steady_ms(); }, [] { return proto::uuid::random().to_hex().substr(0, 8) + "-" + proto::uuid::random().to_hex().substr(0, 12); });
-  cluster_->on_topic_deleted([this](const std::string& topic) { groups_->topic_deleted(topic); });
-  recover();
+  groups_ = std::make_unique<groups::group_coordinator>(gc, [c = clock_.get()] { return c->steady_ms(); },
+                                                        &new_member_suffix);
+  services_ = std::make_unique<services::broker_services>(*cluster_, *groups_, engine_->metadata(), *clock_, cfg_,
+                                                          engine_->name(), [this] { groups_changed(); });
+  if (auto err = cluster_->recover()) throw std::runtime_error("recovering topics: " + err.message);
+  services_->groups.recover();
+  env_ = std::make_unique<handler_env>(handler_env{*services_, *clock_, cfg_, stopping_});
+  dispatcher_ = std::make_unique<mk::dispatcher>(*env_, metrics_, cfg_.record_requests_dir);
+  listener_env_ = std::make_unique<listener_env>(listener_env{*dispatcher_, metrics_, cfg_.max_request_size, connections_});
+  compactor_ = std::make_unique<log_compactor>();
   group_timer_ = std::make_unique<asio::steady_timer>(io_);
   housekeeping_timer_ = std::make_unique<asio::steady_timer>(io_);
-}
-
-void server::recover() {
-  if (auto err = cluster_->recover()) throw std::runtime_error("recovering topics: " + err.message);
-  auto offsets = engine_->metadata().load_offsets();
-  if (!offsets) throw std::runtime_error(std::string("recovering group offsets: ") + storage::to_string(offsets.error()));
-  for (const auto& r : offsets.value()) {
-    groups::offset_commit c{r.topic, r.partition, r.offset, r.leader_epoch, r.metadata};
-    (void)groups_->commit_offsets(r.group, -1, "", std::nullopt, {c}, r.commit_timestamp,
-                                  [](const std::string&, int32_t) { return true; });
+  if (clock_->manual()) {
+    // Time moves only when told to: run what became due after each advance.
+    static_cast<manual_clock&>(*clock_).on_advance([this] {
+      if (stopping_) return;
+      groups_->tick();
+      group_timer_at_ = 0;
+      groups_changed();
+    });
   }
-  if (!offsets.value().empty()) spdlog::info("recovered {} committed group offset(s)", offsets.value().size());
 }
 
-void server::schedule_housekeeping() {
-  if (cfg_.retention_check_interval_ms <= 0) return;
-  // Retention, then compaction, every interval. The handler re-arms itself and carries the
-  // compactor, whose per-partition progress makes a tick with nothing new to compact O(1).
-  struct tick {
-    server* srv;
-    std::shared_ptr<log_compactor> compactor;
-    void arm() const {
-      srv->housekeeping_timer_->expires_after(std::chrono::milliseconds(srv->cfg_.retention_check_interval_ms));
-      srv->housekeeping_timer_->async_wait(*this);
+void server::arm_housekeeping() {
+  if (cfg_.retention_check_interval_ms <= 0 || stopping_) return;
+  // Retention, then compaction, every interval. The compactor's per-partition progress makes a
+  // tick with nothing new to compact O(1).
+  housekeeping_wait_ = clock_->arm(*housekeeping_timer_, clock_->steady_ms() + cfg_.retention_check_interval_ms);
+  housekeeping_timer_->async_wait([this, due = clock_->steady_ms() + cfg_.retention_check_interval_ms](
+                                      boost::system::error_code) {
+    if (stopping_) return;
+    if (clock_->steady_ms() >= due) {
+      apply_retention(*cluster_, clock_->wall_ms());
+      compactor_->run(*cluster_, clock_->wall_ms());
     }
-    void operator()(boost::system::error_code ec) const {
-      if (ec) return;
-      apply_retention(*srv->cluster_, srv->now_ms());
-      compactor->run(*srv->cluster_, srv->now_ms());
-      arm();
-    }
-  };
-  tick{this, std::make_shared<log_compactor>()}.arm();
+    arm_housekeeping();
+  });
 }
 
 void server::groups_changed() {
+  if (stopping_) return;
   auto next = groups_->next_deadline();
   if (!next) return;
   if (group_timer_at_ != 0 && group_timer_at_ <= *next) return;  // an earlier wake-up is already set
   group_timer_at_ = *next;
-  group_timer_->expires_at(asio::steady_timer::time_point(std::chrono::milliseconds(*next)));
-  group_timer_->async_wait([this](boost::system::error_code ec) {
-    if (ec == asio::error::operation_aborted) return;
+  const uint64_t gen = ++group_timer_gen_;
+  group_wait_ = clock_->arm(*group_timer_, *next);
+  group_timer_->async_wait([this, gen](boost::system::error_code) {
+    // Superseded by a newer arming, or shutting down: nothing to do.
+    if (gen != group_timer_gen_ || stopping_) return;
     group_timer_at_ = 0;
     groups_->tick();
     groups_changed();
@@ -96,12 +101,12 @@ void server::groups_changed() {
 
 server::~server() {
   stop();
+  group_wait_.release();
+  housekeeping_wait_.release();
   group_timer_.reset();
   housekeeping_timer_.reset();
-  // Destroy pending handlers (parked coroutines hold connections) while the state they refer to
-  // is still alive.
-  // Closed acceptors complete their pending accepts with operation_aborted during this poll, so
-  // they are destroyed only afterwards.
+  // After a forced stop (drain_limit passed), completion handlers may still be queued: run them
+  // while the state they refer to is alive. After a clean drain there are none.
   io_.restart();
   io_.poll();
   acceptor_.reset();
@@ -112,11 +117,6 @@ std::string server::advertised_host() const {
   if (!cfg_.advertised_host.empty()) return cfg_.advertised_host;
   if (cfg_.host == "0.0.0.0" || cfg_.host == "::" || cfg_.host.empty()) return "127.0.0.1";
   return cfg_.host;
-}
-
-int64_t server::now_ms() const {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 void server::start() {
@@ -133,16 +133,26 @@ void server::start() {
   acceptor_->listen(asio::socket_base::max_listen_connections);
   bound_port_ = acceptor_->local_endpoint().port();
   cluster_->set_node(node_info{cfg_.node_id, advertised_host(), bound_port_, std::nullopt});
+  std::vector<services::listener_info> listeners{{"kafka", cfg_.node_id, advertised_host(), bound_port_}};
   asio::co_spawn(io_, accept_loop(*acceptor_, cfg_.node_id), asio::detached);
   if (cfg_.admin_port >= 0) {
-    admin_ = std::make_unique<http_server>(*this, io_);
+    admin_ctx_ = std::make_unique<admin_context>(admin_context{
+        *services_, metrics_, [this] { return running_.load(); }, [this] { return connections_.size(); }});
+    admin_ = std::make_unique<http_server>(io_, [ctx = admin_ctx_.get()](http_request req) {
+      return handle_admin_request(*ctx, std::move(req));
+    });
     admin_port_ = admin_->listen(cfg_.admin_host, static_cast<uint16_t>(cfg_.admin_port));
+    listeners.push_back({"admin", -1, cfg_.admin_host, admin_port_});
   }
-  schedule_housekeeping();
+  services_->cluster.set_listeners(std::move(listeners));
+  arm_housekeeping();
   running_ = true;
-  thread_ = std::thread([this] {
+  std::promise<void> ran_out;
+  ran_out_ = ran_out.get_future();
+  thread_ = std::thread([this, ran_out = std::move(ran_out)]() mutable {
     try {
       io_.run();
+      ran_out.set_value();
     } catch (const std::exception& ex) {
       spdlog::critical("broker state thread died: {}", ex.what());
       std::abort();  // a bug: state may be inconsistent
@@ -151,20 +161,35 @@ void server::start() {
   spdlog::info("node {} serving Kafka on {}:{} (advertised {})", cfg_.node_id, cfg_.host, bound_port_, bootstrap());
 }
 
+void server::shutdown_on_state_thread() {
+  stopping_ = true;
+  boost::system::error_code ec;
+  if (acceptor_) acceptor_->close(ec);
+  if (admin_) admin_->close();
+  ++group_timer_gen_;
+  group_wait_.release();
+  housekeeping_wait_.release();
+  group_timer_->cancel();
+  housekeeping_timer_->cancel();
+  for (auto* c : std::set<connection*>(connections_)) c->close();
+  // Parked requests: fetches see `stopping_` when woken; held JoinGroup/SyncGroup answers are
+  // given now (their connections are closed, so nobody reads them).
+  for (const auto& [name, t] : cluster_->topics())
+    for (auto& p : t->partitions) p->notify_append();
+  groups_->abandon_pending();
+}
+
 void server::stop() {
   if (!running_) return;
   running_ = false;
-  asio::post(io_, [this] {
-    stopping_ = true;
-    boost::system::error_code ec;
-    if (acceptor_) acceptor_->close(ec);
-    if (admin_) admin_->close();
-    for (auto* c : std::set<connection*>(connections_)) c->close();
-    // Wake parked fetches so their coroutines finish.
-    for (const auto& [name, t] : cluster_->topics())
-      for (auto& p : t->partitions) p->notify_append();
+  asio::post(io_, [this] { shutdown_on_state_thread(); });
+  // run() returns once nothing is left to do. A handler that never finishes (a bug) would keep
+  // it forever, so after drain_limit the io_context is stopped outright.
+  if (ran_out_.wait_for(drain_limit) == std::future_status::timeout) {
+    spdlog::warn("node {}: shutdown did not drain within {} s; stopping the state thread", cfg_.node_id,
+                 std::chrono::duration_cast<std::chrono::seconds>(drain_limit).count());
     io_.stop();
-  });
+  }
   if (thread_.joinable()) thread_.join();
   spdlog::info("node {} stopped", cfg_.node_id);
 }
@@ -178,9 +203,8 @@ asio::awaitable<void> server::accept_loop(asio::ip::tcp::acceptor& acc, int32_t 
       spdlog::warn("accept failed: {}", ec.message());
       continue;
     }
-    auto c = std::make_shared<connection>(*this, std::move(s), node_id);
-    connections_.insert(c.get());
-    c->start();
+    if (stopping_) co_return;
+    std::make_shared<connection>(*listener_env_, std::move(s), node_id, next_connection_id_++)->start();
   }
 }
 

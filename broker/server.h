@@ -1,9 +1,10 @@
-// The broker's engine room: the io_context that owns all state, the Kafka listeners, the
-// connections, and the table of APIs served.
+// The broker's engine room: owns the clock, the state (cluster, group coordinator, storage), the
+// services over it, the dispatcher, the Kafka and HTTP listeners and their connections, and the
+// one thread that runs them.
 //
-// Threading model: one thread runs io_context_ and is the only thread that touches the cluster,
+// Threading model: one thread runs io_context_ and is the only thread that touches the state,
 // the logs, parked requests and connections, so none of them lock. Other threads (the embedding
-// API, signal handlers) reach the state by posting to the executor and waiting (`call`).
+// API, the CLI's main) reach the state by posting to the executor and waiting (`call`).
 #pragma once
 
 #include "broker/asio.h"
@@ -18,28 +19,36 @@
 #include <vector>
 
 #include "broker/api_table.h"
+#include "broker/clock.h"
 #include "broker/cluster.h"
+#include "broker/compaction.h"
 #include "broker/config.h"
+#include "broker/dispatch/dispatcher.h"
 #include "broker/groups/group_coordinator.h"
 #include "broker/metrics.h"
+#include "broker/net/connection.h"
+#include "broker/services/services.h"
 #include "storage/partition_log.h"
 
 namespace mk {
 
 namespace asio = boost::asio;
-class connection;
 class http_server;
+struct admin_context;
 
 class server {
  public:
-  explicit server(broker_config cfg, std::unique_ptr<storage::storage_engine> engine = nullptr);
+  // `clk` replaces the system clock (tests, --clock manual); the server keeps it.
+  explicit server(broker_config cfg, std::unique_ptr<storage::storage_engine> engine = nullptr,
+                  std::unique_ptr<mk::clock> clk = nullptr);
   ~server();
   server(const server&) = delete;
   server& operator=(const server&) = delete;
 
   // Binds the Kafka listener (throws std::system_error on failure) and starts the state thread.
   void start();
-  // Closes listeners and connections, wakes parked requests, joins the state thread. Idempotent.
+  // Stops accepting, closes every connection (Kafka and HTTP), answers parked requests, cancels
+  // timers and lets the state thread run out of work, then joins it. Idempotent.
   void stop();
 
   uint16_t port() const { return bound_port_; }
@@ -62,49 +71,49 @@ class server {
   }
 
   // Runs on: state thread.
-  asio::io_context& io() { return io_; }
-  mk::cluster& cluster() { return *cluster_; }
-  groups::group_coordinator& groups() { return *groups_; }
-  storage::storage_engine& engine() { return *engine_; }
+  services::broker_services& services() { return *services_; }
+  mk::clock& clock() { return *clock_; }
+  mk::dispatcher& dispatcher() { return *dispatcher_; }
   broker_metrics& metrics() { return metrics_; }
   size_t connection_count() const { return connections_.size(); }
-  // Monotonic time the server was constructed (uptime).
-  std::chrono::steady_clock::time_point started_at() const { return started_at_; }
-  // Call after every coordinator call: re-arms the one timer that drives its tick().
-  void groups_changed();
   const broker_config& config() const { return cfg_; }
-  const api_table& apis() const { return apis_; }
-  api_table& apis() { return apis_; }
-  void forget(connection* c) { connections_.erase(c); }
-  bool stopping() const { return stopping_; }
-
-  // Wall-clock milliseconds (timestamps) — overridable later for tests.
-  int64_t now_ms() const;
+  asio::io_context& io() { return io_; }
 
  private:
   asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acc, int32_t node_id);
-  void schedule_housekeeping();
-  void recover();  // reloads topics and group offsets from a persistent engine (throws on failure)
+  void groups_changed();  // re-arms the one timer that drives the coordinator's tick()
+  void arm_housekeeping();
+  void shutdown_on_state_thread();
 
   broker_config cfg_;
+  std::unique_ptr<mk::clock> clock_;
   std::unique_ptr<storage::storage_engine> engine_;
   std::unique_ptr<mk::cluster> cluster_;
-  api_table apis_;
-  broker_metrics metrics_;
-  std::chrono::steady_clock::time_point started_at_ = std::chrono::steady_clock::now();
   std::unique_ptr<groups::group_coordinator> groups_;
+  std::unique_ptr<services::broker_services> services_;
+  bool stopping_ = false;  // state thread: set when stop() begins
+  std::unique_ptr<handler_env> env_;
+  broker_metrics metrics_;
+  std::unique_ptr<mk::dispatcher> dispatcher_;
   std::set<connection*> connections_;  // before io_: connections unregister while io_ dies
+  uint64_t next_connection_id_ = 1;
+  std::unique_ptr<listener_env> listener_env_;
   asio::io_context io_{1};
   std::unique_ptr<asio::ip::tcp::acceptor> acceptor_;
   std::unique_ptr<asio::steady_timer> group_timer_;
-  std::unique_ptr<asio::steady_timer> housekeeping_timer_;  // retention
+  clock_wait group_wait_;
   int64_t group_timer_at_ = 0;
+  uint64_t group_timer_gen_ = 0;
+  std::unique_ptr<asio::steady_timer> housekeeping_timer_;  // retention and compaction
+  clock_wait housekeeping_wait_;
+  std::unique_ptr<log_compactor> compactor_;
   uint16_t bound_port_ = 0;
   uint16_t admin_port_ = 0;
+  std::unique_ptr<admin_context> admin_ctx_;
   std::unique_ptr<http_server> admin_;
   std::thread thread_;
+  std::future<void> ran_out_;  // ready when the state thread's run() returns
   std::atomic<bool> running_{false};
-  bool stopping_ = false;  // state thread: set when stop() begins
 };
 
 }  // namespace mk

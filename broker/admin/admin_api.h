@@ -1,8 +1,8 @@
-// The HTTP admin API: JSON routes over the same broker state the Kafka handlers use, so a topic
+// The HTTP admin API: JSON routes over the broker's services (broker/services/), so a topic
 // created over HTTP is in the next Metadata response and the reverse.
 //
 // Routes (all JSON unless noted; errors are {"error": code, "message": text} with status 400 bad
-// input, 404 unknown, 405 wrong method, 409 conflict/exists, 413 too large):
+// input, 404 unknown, 405 wrong method, 409 conflict/exists, 413 too large, 503 storage):
 //   GET    /health                                   ready when the Kafka listener serves
 //   GET    /v1/cluster                               broker id, listeners, version, uptime, storage
 //   GET    /v1/topics                                list
@@ -20,15 +20,23 @@
 //                                                     "offset"|"timestamp", "offset"?, "timestamp"?}
 //   GET    /metrics                                  Prometheus text format
 //
+// Files: admin_api.cc (routing, /health, /v1/cluster), topic_routes.cc, record_routes.cc,
+// group_routes.cc, prometheus.cc, json_http.h (shared JSON/HTTP helpers).
 // Runs on: broker state thread. No I/O here: broker/admin/http_server.cc does the HTTP.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 
+#include "broker/asio.h"
+#include "broker/metrics.h"
+
 namespace mk {
 
-class server;
+namespace services {
+struct broker_services;
+}
 
 struct http_request {
   std::string method;  // "GET", "POST", ...
@@ -44,12 +52,17 @@ struct http_response {
   std::string allow;  // the Allow header of a 405
 };
 
-http_response handle_admin_request(server& srv, const http_request& req);
+// What the routes use.
+struct admin_context {
+  services::broker_services& svc;
+  const broker_metrics& metrics;
+  std::function<bool()> serving;            // the Kafka listener serves
+  std::function<size_t()> connection_count;  // open Kafka connections
+};
 
-// Prometheus text exposition of the broker's metrics.
-std::string render_metrics(server& srv);
+boost::asio::awaitable<http_response> handle_admin_request(admin_context& ctx, http_request req);
 
-// Kafka's default partitioner for keyed records: murmur2(key) & 0x7fffffff, modulo partitions.
-int32_t kafka_partition_for_key(const std::string& key, int32_t partitions);
+// Prometheus text exposition of the broker's metrics (prometheus.cc).
+std::string render_metrics(admin_context& ctx);
 
 }  // namespace mk

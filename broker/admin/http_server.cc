@@ -5,7 +5,6 @@
 #include <spdlog/spdlog.h>
 
 #include "broker/admin/admin_api.h"
-#include "broker/server.h"
 
 namespace mk {
 
@@ -60,7 +59,7 @@ http_request to_request(const http::request<http::string_body>& r) {
 }
 }  // namespace
 
-http_server::http_server(server& srv, asio::io_context& io) : srv_(srv), acceptor_(io) {}
+http_server::http_server(asio::io_context& io, handler h) : handler_(std::move(h)), acceptor_(io) {}
 http_server::~http_server() = default;
 
 uint16_t http_server::listen(const std::string& host, uint16_t port) {
@@ -75,8 +74,13 @@ uint16_t http_server::listen(const std::string& host, uint16_t port) {
 }
 
 void http_server::close() {
+  closed_ = true;
   boost::system::error_code ec;
   acceptor_.close(ec);
+  for (auto* s : sessions_) {
+    s->shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+    s->close(ec);
+  }
 }
 
 asio::awaitable<void> http_server::accept_loop() {
@@ -89,12 +93,19 @@ asio::awaitable<void> http_server::accept_loop() {
       if (!acceptor_.is_open()) co_return;
       continue;
     }
+    if (closed_) co_return;
     asio::co_spawn(acceptor_.get_executor(), session(std::move(s)), asio::detached);
   }
 }
 
 asio::awaitable<void> http_server::session(asio::ip::tcp::socket socket) {
   beast::tcp_stream stream(std::move(socket));
+  sessions_.insert(&stream.socket());
+  struct unregister {
+    std::set<asio::ip::tcp::socket*>& set;
+    asio::ip::tcp::socket* s;
+    ~unregister() { set.erase(s); }
+  } guard{sessions_, &stream.socket()};
   beast::flat_buffer buffer;
   for (;;) {
     http::request_parser<http::string_body> parser;
@@ -125,7 +136,7 @@ asio::awaitable<void> http_server::session(asio::ip::tcp::socket socket) {
       auto& req = parser.get();
       keep_alive = req.keep_alive();
       version = req.version();
-      resp = handle_admin_request(srv_, to_request(req));
+      resp = co_await handler_(to_request(req));
     }
     http::response<http::string_body> res{static_cast<http::status>(resp.status), version};
     res.set(http::field::server, "minikafka");
@@ -135,7 +146,7 @@ asio::awaitable<void> http_server::session(asio::ip::tcp::socket socket) {
     res.body() = std::move(resp.body);
     res.prepare_payload();
     co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
-    if (ec || !keep_alive) break;
+    if (ec || !keep_alive || closed_) break;
   }
   boost::system::error_code ignored;
   stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);

@@ -6,6 +6,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "protocol/generated/consumer_protocol_subscription.h"
+
 namespace mk::groups {
 
 namespace {
@@ -16,42 +18,17 @@ std::string lower(std::string s) {
   return s;
 }
 
-// Topics a "consumer"-protocol subscription names (ConsumerProtocolSubscription read with its v0
-// layout, the prefix of every version: version INT16, topics ARRAY of STRING, user_data
-// NULLABLE_BYTES; later fields ignored). nullopt when the bytes do not fit that layout, as Kafka's
-// GroupMetadata.computeSubscribedTopics does on a SchemaException.
+// Topics a "consumer"-protocol subscription names: ConsumerProtocolSubscription after its INT16
+// version, read with the v0 layout, which every later version extends (later fields ignored).
+// nullopt when the bytes do not fit that layout, as Kafka's GroupMetadata.computeSubscribedTopics
+// does on a SchemaException.
 std::optional<std::vector<std::string>> subscribed_topics(const std::string& metadata) {
-  const auto* p = reinterpret_cast<const uint8_t*>(metadata.data());
-  const size_t n = metadata.size();
-  size_t pos = 0;
-  auto have = [&](size_t k) { return n - pos >= k; };
-  auto rd16 = [&] {
-    int16_t v = static_cast<int16_t>((uint16_t{p[pos]} << 8) | p[pos + 1]);
-    pos += 2;
-    return v;
-  };
-  auto rd32 = [&] {
-    int32_t v = static_cast<int32_t>((uint32_t{p[pos]} << 24) | (uint32_t{p[pos + 1]} << 16) | (uint32_t{p[pos + 2]} << 8) | p[pos + 3]);
-    pos += 4;
-    return v;
-  };
-  if (!have(2)) return std::nullopt;
-  rd16();  // version
-  if (!have(4)) return std::nullopt;
-  const int32_t count = rd32();
-  if (count < 0) return std::nullopt;  // topics is not nullable
-  std::vector<std::string> out;
-  for (int32_t i = 0; i < count; ++i) {
-    if (!have(2)) return std::nullopt;
-    const int16_t len = rd16();
-    if (len < 0 || !have(static_cast<size_t>(len))) return std::nullopt;
-    out.emplace_back(metadata.data() + pos, static_cast<size_t>(len));
-    pos += static_cast<size_t>(len);
-  }
-  if (!have(4)) return std::nullopt;
-  const int32_t user_data = rd32();
-  if (user_data < -1 || (user_data > 0 && !have(static_cast<size_t>(user_data)))) return std::nullopt;
-  return out;
+  proto::reader r(reinterpret_cast<const uint8_t*>(metadata.data()), metadata.size());
+  r.skip(2);  // the subscription's version: the v0 prefix is read whatever it says
+  proto::consumer_protocol_subscription sub;
+  sub.decode(r, 0);
+  if (!r.ok()) return std::nullopt;
+  return std::move(sub.topics);
 }
 }  // namespace
 
@@ -691,7 +668,7 @@ std::vector<error_code> group_coordinator::leave(const std::string& group_id, co
 std::vector<error_code> group_coordinator::commit_offsets(
     const std::string& group_id, int32_t generation_id, const std::string& member_id,
     const std::optional<std::string>& group_instance_id, const std::vector<offset_commit>& offsets, int64_t wall_now_ms,
-    const std::function<bool(const std::string&, int32_t)>& partition_exists) {
+    const std::function<bool(const std::string&, int32_t)>& partition_exists, const persist_fn& persist) {
   std::vector<error_code> out(offsets.size(), error_code::none);
   if (group_id.empty()) {
     std::fill(out.begin(), out.end(), error_code::invalid_group_id);
@@ -733,12 +710,20 @@ std::vector<error_code> group_coordinator::commit_offsets(
   }
   if (g->state == group_state::stable || g->state == group_state::preparing_rebalance)
     if (member* m = g->find(member_id)) schedule_session(*g, *m);
+  std::vector<size_t> accepted;
   for (size_t i : valid) {
     const auto& o = offsets[i];
-    if (o.metadata && o.metadata->size() > static_cast<size_t>(std::max(cfg_.max_metadata_bytes, 0))) {
-      out[i] = error_code::offset_metadata_too_large;
-      continue;
+    if (o.metadata && o.metadata->size() > static_cast<size_t>(std::max(cfg_.max_metadata_bytes, 0))) out[i] = error_code::offset_metadata_too_large;
+    else accepted.push_back(i);
+  }
+  // Stored before they are applied, so a failed store leaves the group as it was.
+  if (persist && !accepted.empty())
+    if (error_code pe = persist(accepted); pe != error_code::none) {
+      for (size_t i : accepted) out[i] = pe;
+      accepted.clear();
     }
+  for (size_t i : accepted) {
+    const auto& o = offsets[i];
     g->offsets[o.topic][o.partition] = committed_offset{o.offset, o.leader_epoch, o.metadata.value_or(""), wall_now_ms};
   }
   maybe_drop(group_id);
@@ -840,6 +825,22 @@ void group_coordinator::topic_deleted(const std::string& topic) {
     ids.push_back(id);
   }
   for (const auto& id : ids) maybe_drop(id);
+}
+
+void group_coordinator::abandon_pending() {
+  std::vector<join_callback> joins;
+  std::vector<sync_callback> syncs;
+  for (auto& [id, g] : groups_)
+    for (auto& [mid, m] : g->members) {
+      if (m->awaiting_join) joins.push_back(std::exchange(m->awaiting_join, nullptr));
+      if (m->awaiting_sync) syncs.push_back(std::exchange(m->awaiting_sync, nullptr));
+    }
+  join_result jr;
+  jr.error = error_code::coordinator_not_available;
+  for (auto& cb : joins) cb(jr);
+  sync_result sr;
+  sr.error = error_code::coordinator_not_available;
+  for (auto& cb : syncs) cb(sr);
 }
 
 void group_coordinator::tick() {

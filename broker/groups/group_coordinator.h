@@ -155,11 +155,15 @@ class group_coordinator {
   // Commits offsets. `partition_exists` says whether topic/partition exists (else
   // UNKNOWN_TOPIC_OR_PARTITION for that partition, whatever the group says, as Kafka's request
   // handler filters those first). Returns one error per entry; a group-level failure (bad
-  // generation, unknown member, rebalance) applies to every other entry.
+  // generation, unknown member, rebalance) applies to every other entry. `persist`, when given, is
+  // called with the indexes of the entries about to be stored, after every check and before
+  // anything changes; an error it returns becomes those entries' error and nothing is stored.
+  using persist_fn = std::function<error_code(const std::vector<size_t>& accepted)>;
   std::vector<error_code> commit_offsets(const std::string& group_id, int32_t generation_id, const std::string& member_id,
                                          const std::optional<std::string>& group_instance_id,
                                          const std::vector<offset_commit>& offsets, int64_t wall_now_ms,
-                                         const std::function<bool(const std::string&, int32_t)>& partition_exists);
+                                         const std::function<bool(const std::string&, int32_t)>& partition_exists,
+                                         const persist_fn& persist = nullptr);
   // Committed offset of one partition (nullopt = none).
   std::optional<committed_offset> committed(const std::string& group_id, const std::string& topic, int32_t partition) const;
   // All committed offsets of a group: topic -> partition -> offset.
@@ -185,6 +189,10 @@ class group_coordinator {
 
   // Expires sessions, pending members, initial delays and rebalance timeouts due by now().
   void tick();
+  // Shutdown: answers every held-back JoinGroup/SyncGroup with COORDINATOR_NOT_AVAILABLE (a
+  // retriable error that sends clients to find the coordinator again), so no request stays
+  // parked. Membership is unchanged.
+  void abandon_pending();
   // The earliest time tick() has work, or nullopt.
   std::optional<int64_t> next_deadline() const;
 

@@ -35,7 +35,7 @@ asio::awaitable<reply> api_versions(request_context& ctx, proto::reader& r) {
   if (ctx.version() >= 3 &&
       (!valid_software_field(req.client_software_name) || !valid_software_field(req.client_software_version)))
     resp.error_code = code(error_code::invalid_request);
-  for (const auto& e : ctx.srv.apis().entries()) {
+  for (const auto& e : ctx.apis.entries()) {
     auto& k = resp.api_keys.emplace_back();
     k.api_key = e.key;
     k.min_version = e.min_version;
@@ -45,6 +45,14 @@ asio::awaitable<reply> api_versions(request_context& ctx, proto::reader& r) {
             [](const auto& a, const auto& b) { return a.api_key < b.api_key; });
   resp.encode(out.body, ctx.version());
   co_return out;
+}
+
+void api_versions_unsupported(const api_entry& e, proto::writer& w) {
+  w.i16(code(error_code::unsupported_version));
+  w.i32(1);
+  w.i16(e.key);
+  w.i16(e.min_version);
+  w.i16(e.max_version);
 }
 
 }  // namespace mk::handlers

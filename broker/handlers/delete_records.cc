@@ -15,7 +15,7 @@ proto::delete_records_response delete_records(request_context& ctx, proto::delet
   for (const auto& t : req.topics) {
     auto& tr = resp.topics.emplace_back();
     tr.name = t.name;
-    topic_state* topic = ctx.srv.cluster().find(t.name);
+    topic_state* topic = ctx.svc().topics.find(t.name);
     for (const auto& p : t.partitions) {
       auto& pr = tr.partitions.emplace_back();
       pr.partition_index = p.partition_index;
@@ -25,8 +25,8 @@ proto::delete_records_response delete_records(request_context& ctx, proto::delet
         pr.error_code = code(error_code::unknown_topic_or_partition);
         continue;
       }
-      if (ps->leader_id != ctx.node_id) {
-        pr.error_code = code(error_code::not_leader_or_follower);
+      if (auto e = check_leader(*ps, ctx.node_id); e != error_code::none) {
+        pr.error_code = code(e);
         continue;
       }
       auto& log = *ps->log;

@@ -25,9 +25,9 @@ struct entry_value {
 };
 
 std::vector<entry_value> broker_entries(request_context& ctx) {
-  const auto& c = ctx.srv.config();
+  const auto& c = ctx.env.config;
   auto b = [](bool v) { return std::string(v ? "true" : "false"); };
-  const node_info* self = ctx.srv.cluster().node(ctx.node_id);
+  const node_info* self = ctx.svc().cluster.node(ctx.node_id);
   std::string listener = self ? "PLAINTEXT://" + self->host + ":" + std::to_string(self->port) : "";
   auto S = config_source::static_broker;
   auto D = config_source::default_config;
@@ -72,7 +72,7 @@ proto::describe_configs_response describe_configs(request_context& ctx, proto::d
     out.error_message = std::nullopt;
     std::vector<entry_value> entries;
     if (res.resource_type == 2) {
-      topic_state* t = ctx.srv.cluster().find(res.resource_name);
+      topic_state* t = ctx.svc().topics.find(res.resource_name);
       if (!t) {
         out.error_code = code(error_code::unknown_topic_or_partition);
         out.error_message = "Topic " + res.resource_name + " does not exist";

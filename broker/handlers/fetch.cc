@@ -63,17 +63,17 @@ struct build_result {
 
 build_result build(request_context& ctx, const proto::fetch_request& req) {
   build_result out;
-  auto& cl = ctx.srv.cluster();
+  auto& topics = ctx.svc().topics;
   const int16_t v = ctx.version();
   const bool by_id = v >= 13;
-  int64_t remaining = v >= 3 ? std::min<int64_t>(req.max_bytes, ctx.srv.config().fetch_max_bytes)
+  int64_t remaining = v >= 3 ? std::min<int64_t>(req.max_bytes, ctx.env.config.fetch_max_bytes)
                              : std::numeric_limits<int64_t>::max();
   bool first_data = true;
   for (const auto& ft : req.topics) {
     auto& tr = out.resp.responses.emplace_back();
     tr.topic = ft.topic;
     tr.topic_id = ft.topic_id;
-    topic_state* t = by_id ? cl.find(ft.topic_id) : cl.find(ft.topic);
+    topic_state* t = by_id ? topics.find(ft.topic_id) : topics.find(ft.topic);
     for (const auto& fp : ft.partitions) {
       auto& pr = tr.partitions.emplace_back();
       pr.partition_index = fp.partition;
@@ -98,13 +98,8 @@ build_result build(request_context& ctx, const proto::fetch_request& req) {
         continue;
       }
       partition_state& p = *pp;
-      if (p.leader_id != ctx.node_id) {
-        fail(error_code::not_leader_or_follower);
-        continue;
-      }
-      if (fp.current_leader_epoch >= 0 && fp.current_leader_epoch != p.leader_epoch) {
-        fail(fp.current_leader_epoch < p.leader_epoch ? error_code::fenced_leader_epoch
-                                                      : error_code::unknown_leader_epoch);
+      if (auto e = check_leader(p, ctx.node_id, fp.current_leader_epoch); e != error_code::none) {
+        fail(e);
         continue;
       }
       auto& log = *p.log;
@@ -157,20 +152,21 @@ build_result build(request_context& ctx, const proto::fetch_request& req) {
 }  // namespace
 
 asio::awaitable<proto::fetch_response> fetch(request_context& ctx, proto::fetch_request& req) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max(req.max_wait_ms, 0));
+  mk::clock& clk = ctx.env.clock;
+  const int64_t deadline = clk.steady_ms() + std::max(req.max_wait_ms, 0);
   const size_t min_bytes = static_cast<size_t>(std::max(req.min_bytes, 0));
   asio::steady_timer timer(co_await asio::this_coro::executor);
   for (;;) {
     build_result r = build(ctx, req);
-    if (r.bytes >= min_bytes || r.any_error || req.max_wait_ms <= 0 ||
-        std::chrono::steady_clock::now() >= deadline || r.partitions.empty() || ctx.srv.stopping())
+    if (r.bytes >= min_bytes || r.any_error || req.max_wait_ms <= 0 || clk.steady_ms() >= deadline ||
+        r.partitions.empty() || ctx.env.stopping)
       co_return std::move(r.resp);
     timer_waiter waiter(timer);
     for (auto& p : r.partitions) waiter.watch(p);
-    timer.expires_at(deadline);
+    clock_wait armed = clk.arm(timer, deadline);
     boost::system::error_code ec;
     co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    // Woken by an append (cancelled) or by the deadline: rebuild and decide again.
+    // Woken by an append (cancelled), by the deadline, or by the clock: rebuild and decide again.
   }
 }
 

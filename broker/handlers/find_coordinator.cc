@@ -12,7 +12,7 @@ namespace mk::handlers {
 
 proto::find_coordinator_response find_coordinator(request_context& ctx, proto::find_coordinator_request& req) {
   proto::find_coordinator_response resp;
-  const node_info* self = ctx.srv.cluster().node(ctx.node_id);
+  const node_info* self = ctx.svc().cluster.node(ctx.node_id);
   auto answer = [&](const std::string& key, int16_t& err, std::optional<std::string>& msg, int32_t& node,
                     std::string& host, int32_t& port) {
     err = 0;

@@ -18,7 +18,6 @@
 //  * An empty group id gets INVALID_GROUP_ID everywhere.
 #include "broker/groups/group_coordinator.h"
 #include "broker/handlers/handler.h"
-#include "storage/metadata_store.h"
 
 #include <spdlog/spdlog.h>
 
@@ -55,25 +54,6 @@ std::string client_host(const request_context& ctx) {
   return "/" + (colon == std::string::npos ? ctx.peer : ctx.peer.substr(0, colon));
 }
 
-bool partition_exists(server& srv, const std::string& topic, int32_t partition) {
-  topic_state* t = srv.cluster().find(topic);
-  return t && t->partition(partition);
-}
-
-// Writes successful commits to the engine's metadata store (a no-op for the memory backend).
-void persist_commits(request_context& ctx, const std::string& group, const std::vector<groups::offset_commit>& offsets,
-                     const std::vector<error_code>& errs) {
-  std::vector<storage::offset_record> recs;
-  const int64_t now = ctx.srv.now_ms();
-  for (size_t i = 0; i < offsets.size(); ++i)
-    if (errs[i] == error_code::none)
-      recs.push_back(storage::offset_record{group, offsets[i].topic, offsets[i].partition, offsets[i].offset,
-                                            offsets[i].leader_epoch, offsets[i].metadata.value_or(""), now});
-  if (recs.empty()) return;
-  if (auto st = ctx.srv.engine().metadata().put_offsets(recs); !st)
-    spdlog::warn("group {}: storing committed offsets failed: {}", group, storage::to_string(st.error()));
-}
-
 }  // namespace
 
 asio::awaitable<proto::join_group_response> join_group(request_context& ctx, proto::join_group_request& req) {
@@ -92,8 +72,7 @@ asio::awaitable<proto::join_group_response> join_group(request_context& ctx, pro
   jr.supports_skip_assignment = v >= 9;
 
   auto slot = std::make_shared<result_slot<groups::join_result>>(co_await asio::this_coro::executor);
-  ctx.srv.groups().join(jr, [slot](const groups::join_result& r) { slot->set(r); });
-  ctx.srv.groups_changed();
+  ctx.svc().groups.join(jr, [slot](const groups::join_result& r) { slot->set(r); });
   groups::join_result r = co_await slot->wait();
 
   proto::join_group_response resp;
@@ -124,8 +103,7 @@ asio::awaitable<proto::sync_group_response> sync_group(request_context& ctx, pro
   sr.protocol_name = req.protocol_name;
   for (auto& a : req.assignments) sr.assignments.emplace_back(a.member_id, std::move(a.assignment));
   auto slot = std::make_shared<result_slot<groups::sync_result>>(co_await asio::this_coro::executor);
-  ctx.srv.groups().sync(sr, [slot](const groups::sync_result& r) { slot->set(r); });
-  ctx.srv.groups_changed();
+  ctx.svc().groups.sync(sr, [slot](const groups::sync_result& r) { slot->set(r); });
   groups::sync_result r = co_await slot->wait();
   proto::sync_group_response resp;
   resp.error_code = code(r.error);
@@ -139,8 +117,7 @@ asio::awaitable<proto::sync_group_response> sync_group(request_context& ctx, pro
 
 proto::heartbeat_response heartbeat(request_context& ctx, proto::heartbeat_request& req) {
   proto::heartbeat_response resp;
-  resp.error_code = code(ctx.srv.groups().heartbeat(req.group_id, req.member_id, req.group_instance_id, req.generation_id));
-  ctx.srv.groups_changed();
+  resp.error_code = code(ctx.svc().groups.heartbeat(req.group_id, req.member_id, req.group_instance_id, req.generation_id));
   return resp;
 }
 
@@ -153,8 +130,7 @@ proto::leave_group_response leave_group(request_context& ctx, proto::leave_group
     members.push_back(groups::leave_member{req.member_id, std::nullopt});
   }
   error_code top = error_code::none;
-  auto errs = ctx.srv.groups().leave(req.group_id, members, top);
-  ctx.srv.groups_changed();
+  auto errs = ctx.svc().groups.leave(req.group_id, members, top);
   if (ctx.version() >= 3) {
     // v3+: per-member errors; the top level reports only a bad group id (Kafka answers an
     // unknown group with NONE and UNKNOWN_MEMBER_ID per member).
@@ -180,12 +156,7 @@ proto::offset_commit_response offset_commit(request_context& ctx, proto::offset_
                                               p.committed_metadata});
   const int32_t generation = v >= 1 ? req.generation_id_or_member_epoch : -1;
   const std::string member = v >= 1 ? req.member_id : std::string();
-  auto errs = ctx.srv.groups().commit_offsets(req.group_id, generation, member, req.group_instance_id, offsets,
-                                              ctx.srv.now_ms(), [&ctx](const std::string& topic, int32_t p) {
-                                                return partition_exists(ctx.srv, topic, p);
-                                              });
-  ctx.srv.groups_changed();
-  persist_commits(ctx, req.group_id, offsets, errs);
+  auto errs = ctx.svc().groups.commit(req.group_id, generation, member, req.group_instance_id, offsets);
   proto::offset_commit_response resp;
   size_t i = 0;
   for (const auto& t : req.topics) {
@@ -215,7 +186,7 @@ template <typename TopicsOut, typename TopicsIn>
 error_code fetch_group_offsets(request_context& ctx, const std::string& group_id, const std::optional<TopicsIn>& topics,
                                TopicsOut& out) {
   if (group_id.empty()) return error_code::invalid_group_id;
-  auto& gc = ctx.srv.groups();
+  auto& gc = ctx.svc().groups;
   if (!topics) {
     for (const auto& [topic, parts] : gc.all_committed(group_id)) {
       auto& tr = out.emplace_back();
@@ -262,7 +233,7 @@ proto::offset_fetch_response offset_fetch(request_context& ctx, proto::offset_fe
 
 proto::list_groups_response list_groups(request_context& ctx, proto::list_groups_request& req) {
   proto::list_groups_response resp;
-  for (const auto& g : ctx.srv.groups().list_groups()) {
+  for (const auto& g : ctx.svc().groups.list()) {
     if (!req.states_filter.empty()) {
       bool match = false;
       for (const auto& s : req.states_filter) match = match || groups::group_state_from_string(s) == g.state;
@@ -292,7 +263,7 @@ proto::describe_groups_response describe_groups(request_context& ctx, proto::des
       out.group_state = "Dead";
       continue;
     }
-    auto d = ctx.srv.groups().describe(id);
+    auto d = ctx.svc().groups.describe(id);
     out.group_state = groups::to_string(d.state);
     out.protocol_type = d.protocol_type;
     out.protocol_data = d.protocol_name;
@@ -315,10 +286,8 @@ proto::delete_groups_response delete_groups(request_context& ctx, proto::delete_
   for (const auto& id : req.groups_names) {
     auto& out = resp.results.emplace_back();
     out.group_id = id;
-    out.error_code = code(ctx.srv.groups().delete_group(id));
-    if (out.error_code == 0) (void)ctx.srv.engine().metadata().delete_offsets(id, "");
+    out.error_code = code(ctx.svc().groups.remove(id));
   }
-  ctx.srv.groups_changed();
   return resp;
 }
 
@@ -328,7 +297,7 @@ proto::offset_delete_response offset_delete(request_context& ctx, proto::offset_
   for (const auto& t : req.topics)
     for (const auto& p : t.partitions) parts.emplace_back(t.name, p.partition_index);
   std::vector<error_code> per;
-  resp.error_code = code(ctx.srv.groups().delete_offsets(req.group_id, parts, per));
+  resp.error_code = code(ctx.svc().groups.delete_offsets(req.group_id, parts, per));
   if (resp.error_code != 0) return resp;
   size_t i = 0;
   for (const auto& t : req.topics) {
@@ -337,9 +306,7 @@ proto::offset_delete_response offset_delete(request_context& ctx, proto::offset_
     for (const auto& p : t.partitions) {
       auto& pr = tr.partitions.emplace_back();
       pr.partition_index = p.partition_index;
-      pr.error_code = code(partition_exists(ctx.srv, t.name, p.partition_index) ? per[i] : error_code::unknown_topic_or_partition);
-      if (pr.error_code == 0) (void)ctx.srv.engine().metadata().delete_offsets(req.group_id, t.name, p.partition_index);
-      ++i;
+      pr.error_code = code(per[i++]);
     }
   }
   return resp;

@@ -1,12 +1,15 @@
 // Glue between the connection and the typed handlers: decode the request struct at the
 // header's version, call the handler, encode its response at the same version.
 //
-// A handler turns (context, request) into a response and never touches a socket.
+// A handler turns (context, request) into a response and never touches a socket. It reaches the
+// broker only through the context: services, clock, config (broker/api_table.h).
 #pragma once
 
 
 #include "broker/api_table.h"
-#include "broker/server.h"
+#include "broker/clock.h"
+#include "broker/config.h"
+#include "broker/services/services.h"
 #include "protocol/error_code.h"
 #include "protocol/generated/all_messages.h"
 
@@ -66,6 +69,9 @@ constexpr api_entry async_entry() {
 
 // Handlers with special needs take the raw reader.
 asio::awaitable<reply> api_versions(request_context& ctx, proto::reader& r);
+// KIP-511: the body of an ApiVersions v0 response with UNSUPPORTED_VERSION and our ApiVersions
+// range only, for a request at a version we do not know (always answered with header v0).
+void api_versions_unsupported(const api_entry& api_versions, proto::writer& body);
 asio::awaitable<reply> produce(request_context& ctx, proto::reader& r);
 
 proto::metadata_response metadata(request_context& ctx, proto::metadata_request& req);

@@ -16,12 +16,12 @@ proto::init_producer_id_response init_producer_id(request_context& ctx, proto::i
     resp.producer_id = req.producer_id;
     resp.producer_epoch = static_cast<int16_t>(req.producer_epoch + 1);
     if (resp.producer_epoch < 0) {  // epoch exhausted: a fresh id
-      resp.producer_id = ctx.srv.cluster().next_producer_id();
+      resp.producer_id = ctx.svc().cluster.next_producer_id();
       resp.producer_epoch = 0;
     }
     return resp;
   }
-  resp.producer_id = ctx.srv.cluster().next_producer_id();
+  resp.producer_id = ctx.svc().cluster.next_producer_id();
   resp.producer_epoch = 0;
   return resp;
 }

@@ -19,7 +19,7 @@ proto::list_offsets_response list_offsets(request_context& ctx, proto::list_offs
   for (const auto& rt : req.topics) {
     auto& tr = resp.topics.emplace_back();
     tr.name = rt.name;
-    topic_state* t = ctx.srv.cluster().find(rt.name);
+    topic_state* t = ctx.svc().topics.find(rt.name);
     for (const auto& rp : rt.partitions) {
       auto& pr = tr.partitions.emplace_back();
       pr.partition_index = rp.partition_index;
@@ -28,13 +28,8 @@ proto::list_offsets_response list_offsets(request_context& ctx, proto::list_offs
         pr.error_code = code(error_code::unknown_topic_or_partition);
         continue;
       }
-      if (p->leader_id != ctx.node_id) {
-        pr.error_code = code(error_code::not_leader_or_follower);
-        continue;
-      }
-      if (rp.current_leader_epoch >= 0 && rp.current_leader_epoch != p->leader_epoch) {
-        pr.error_code = code(rp.current_leader_epoch < p->leader_epoch ? error_code::fenced_leader_epoch
-                                                                       : error_code::unknown_leader_epoch);
+      if (auto e = check_leader(*p, ctx.node_id, rp.current_leader_epoch); e != error_code::none) {
+        pr.error_code = code(e);
         continue;
       }
       auto& log = *p->log;

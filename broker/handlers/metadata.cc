@@ -31,14 +31,15 @@ void describe_topic(request_context& ctx, topic_state& t, proto::metadata_respon
     mp.leader_epoch = p->leader_epoch;
     mp.replica_nodes = p->replicas;
     mp.isr_nodes = p->replicas;
-    mp.error_code = ctx.srv.cluster().node(p->leader_id) ? 0 : code(error_code::leader_not_available);
+    mp.error_code = ctx.svc().cluster.node(p->leader_id) ? 0 : code(error_code::leader_not_available);
   }
   if (include_ops) out.topic_authorized_operations = all_topic_ops;
 }
 }  // namespace
 
 proto::metadata_response metadata(request_context& ctx, proto::metadata_request& req) {
-  auto& cl = ctx.srv.cluster();
+  auto& cl = ctx.svc().cluster;
+  auto& topics = ctx.svc().topics;
   const int16_t v = ctx.version();
   proto::metadata_response resp;
   for (const auto& n : cl.nodes()) {
@@ -55,7 +56,7 @@ proto::metadata_response metadata(request_context& ctx, proto::metadata_request&
 
   const bool all = !req.topics || (v == 0 && req.topics->empty());
   if (all) {
-    for (const auto& [name, t] : cl.topics()) describe_topic(ctx, *t, resp.topics.emplace_back(), ops);
+    for (const auto& [name, t] : topics.all()) describe_topic(ctx, *t, resp.topics.emplace_back(), ops);
     return resp;
   }
   const bool may_create = v < 4 || req.allow_auto_topic_creation;
@@ -63,7 +64,7 @@ proto::metadata_response metadata(request_context& ctx, proto::metadata_request&
     auto& out = resp.topics.emplace_back();
     topic_state* t = nullptr;
     if (!rt.name) {  // v12: by topic id
-      t = cl.find(rt.topic_id);
+      t = topics.find(rt.topic_id);
       if (!t) {
         out.error_code = code(error_code::unknown_topic_id);
         out.name = std::nullopt;
@@ -71,12 +72,10 @@ proto::metadata_response metadata(request_context& ctx, proto::metadata_request&
         continue;
       }
     } else {
-      t = cl.find(*rt.name);
-      if (!t && may_create) t = cl.auto_create(*rt.name);
+      t = may_create ? topics.find_or_create(*rt.name) : topics.find(*rt.name);
       if (!t) {
         out.name = rt.name;
-        out.error_code = code(cluster::validate_topic_name(*rt.name) ? error_code::invalid_topic_exception
-                                                                     : error_code::unknown_topic_or_partition);
+        out.error_code = code(services::topics_service::missing_topic_error(*rt.name));
         continue;
       }
     }

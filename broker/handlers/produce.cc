@@ -17,45 +17,8 @@
 #include <spdlog/spdlog.h>
 
 #include "broker/handlers/handler.h"
-#include "broker/log_append.h"
-#include "protocol/records/legacy.h"
-#include "protocol/records/record_batch.h"
 
 namespace mk::handlers {
-
-namespace {
-
-append_outcome append_partition(request_context& ctx, topic_state& topic, partition_state& part,
-                                   const proto::records& data) {
-  append_outcome out;
-  if (part.leader_id != ctx.node_id) {
-    out.error = error_code::not_leader_or_follower;
-    return out;
-  }
-  if (data.is_null || data.empty()) {
-    out.error = error_code::invalid_record;
-    out.message = "Produce request carries no record data";
-    return out;
-  }
-  // The frame is ours alone until stored, so the in-place edits below are safe.
-  shared_chunk bytes = data.chunks.front();
-  const int16_t v = ctx.version();
-  if (v < 3) {
-    std::vector<uint8_t> converted;
-    auto err = records::convert_legacy_to_v2(bytes.data, bytes.size, converted);
-    if (err != records::batch_error::none) {
-      out.error = err == records::batch_error::corrupt_message ? error_code::corrupt_message : error_code::invalid_record;
-      out.message = std::string("legacy message set rejected: ") + records::to_string(err);
-      return out;
-    }
-    bytes = shared_chunk::adopt(std::move(converted));
-  }
-  out = append_batches(ctx.srv, topic, part, std::move(bytes), /*allow_zstd=*/v >= 7);
-  if (out.error != error_code::none) spdlog::debug("{}: produce to {}-{}: {}", ctx.peer, topic.name, part.index, out.message);
-  return out;
-}
-
-}  // namespace
 
 asio::awaitable<reply> produce(request_context& ctx, proto::reader& r) {
   reply out;
@@ -72,8 +35,8 @@ asio::awaitable<reply> produce(request_context& ctx, proto::reader& r) {
   for (auto& td : req.topic_data) {
     auto& tr = resp.responses.emplace_back();
     tr.name = td.name;
-    topic_state* topic = ctx.srv.cluster().find(td.name);
-    if (!topic && acks_ok) topic = ctx.srv.cluster().auto_create(td.name);
+    auto& topics = ctx.svc().topics;
+    topic_state* topic = acks_ok ? topics.find_or_create(td.name) : topics.find(td.name);
     for (auto& pd : td.partition_data) {
       auto& pr = tr.partition_responses.emplace_back();
       pr.index = pd.index;
@@ -81,10 +44,11 @@ asio::awaitable<reply> produce(request_context& ctx, proto::reader& r) {
       if (!acks_ok) {
         o.error = error_code::invalid_required_acks;
       } else if (!topic) {
-        o.error = cluster::validate_topic_name(td.name) ? error_code::invalid_topic_exception
-                                                        : error_code::unknown_topic_or_partition;
+        o.error = services::topics_service::missing_topic_error(td.name);
       } else if (partition_state* p = topic->partition(pd.index)) {
-        o = append_partition(ctx, *topic, *p, pd.records_);
+        o = ctx.svc().records.produce(ctx.node_id, *topic, *p, pd.records_, ctx.version());
+        if (o.error != error_code::none)
+          spdlog::debug("{}: produce to {}-{}: {}", ctx.peer, topic->name, p->index, o.message);
       } else {
         o.error = error_code::unknown_topic_or_partition;
       }

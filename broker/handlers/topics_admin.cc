@@ -20,7 +20,7 @@ namespace mk::handlers {
 
 proto::create_topics_response create_topics(request_context& ctx, proto::create_topics_request& req) {
   proto::create_topics_response resp;
-  auto& cl = ctx.srv.cluster();
+  auto& topics = ctx.svc().topics;
   std::map<std::string, int> seen;
   for (const auto& t : req.topics) seen[t.name]++;
   for (const auto& t : req.topics) {
@@ -42,14 +42,14 @@ proto::create_topics_response create_topics(request_context& ctx, proto::create_
       spec.configs[c.name] = *c.value;
     }
     topic_state* created = nullptr;
-    if (auto err = cl.create_topic(spec, req.validate_only, &created)) {
+    if (auto err = topics.create(spec, req.validate_only, &created)) {
       r.error_code = code(err.code);
       r.error_message = err.message;
       continue;
     }
     const int32_t parts = created ? static_cast<int32_t>(created->partitions.size())
                           : !spec.assignments.empty() ? static_cast<int32_t>(spec.assignments.size())
-                          : spec.partitions == -1 ? cl.config().default_partitions
+                          : spec.partitions == -1 ? ctx.env.config.default_partitions
                                                   : spec.partitions;
     r.num_partitions = parts;
     r.replication_factor = created ? created->replication_factor
@@ -73,17 +73,17 @@ proto::create_topics_response create_topics(request_context& ctx, proto::create_
 
 proto::delete_topics_response delete_topics(request_context& ctx, proto::delete_topics_request& req) {
   proto::delete_topics_response resp;
-  auto& cl = ctx.srv.cluster();
+  auto& topics = ctx.svc().topics;
   auto delete_named = [&](const std::string& name, proto::delete_topics_response::deletable_topic_result& r) {
     r.name = name;
-    topic_state* t = cl.find(name);
+    topic_state* t = topics.find(name);
     if (!t) {
       r.error_code = code(error_code::unknown_topic_or_partition);
       r.error_message = "This server does not host this topic-partition.";
       return;
     }
     r.topic_id = t->id;
-    auto err = cl.delete_topic(name);
+    auto err = topics.remove(name);
     r.error_code = code(err.code);
     if (err) r.error_message = err.message;
   };
@@ -92,7 +92,7 @@ proto::delete_topics_response delete_topics(request_context& ctx, proto::delete_
       auto& r = resp.responses.emplace_back();
       if (t.name) {
         delete_named(*t.name, r);
-      } else if (topic_state* found = cl.find(t.topic_id)) {
+      } else if (topic_state* found = topics.find(t.topic_id)) {
         delete_named(found->name, r);
       } else {
         r.name = std::nullopt;
@@ -109,11 +109,11 @@ proto::delete_topics_response delete_topics(request_context& ctx, proto::delete_
 
 proto::create_partitions_response create_partitions(request_context& ctx, proto::create_partitions_request& req) {
   proto::create_partitions_response resp;
-  auto& cl = ctx.srv.cluster();
+  auto& topics = ctx.svc().topics;
   for (const auto& t : req.topics) {
     auto& r = resp.results.emplace_back();
     r.name = t.name;
-    topic_state* topic = cl.find(t.name);
+    topic_state* topic = topics.find(t.name);
     if (!topic) {
       r.error_code = code(error_code::unknown_topic_or_partition);
       r.error_message = "The topic '" + t.name + "' does not exist.";
@@ -122,14 +122,14 @@ proto::create_partitions_response create_partitions(request_context& ctx, proto:
     if (t.assignments) {
       bool bad = t.assignments->size() != static_cast<size_t>(std::max(0, t.count - static_cast<int32_t>(topic->partitions.size())));
       for (const auto& a : *t.assignments)
-        for (int32_t b : a.broker_ids) bad = bad || !cl.node(b);
+        for (int32_t b : a.broker_ids) bad = bad || !ctx.svc().cluster.node(b);
       if (bad) {
         r.error_code = code(error_code::invalid_replica_assignment);
         r.error_message = "Invalid replica assignment for the new partitions.";
         continue;
       }
     }
-    if (auto err = cl.create_partitions(*topic, t.count, req.validate_only)) {
+    if (auto err = topics.grow(*topic, t.count, req.validate_only)) {
       r.error_code = code(err.code);
       r.error_message = err.message;
     }

@@ -5,11 +5,9 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
-#include <fstream>
 
-#include "broker/server.h"
 #include "protocol/framing.h"
-#include "protocol/generated/api_keys.h"
+#include "protocol/records/byte_io.h"
 
 namespace mk {
 
@@ -18,39 +16,23 @@ namespace {
 constexpr size_t max_queued_bytes = 64 * 1024 * 1024;
 // Bytes asked of each recv beyond the current request (see read_loop).
 constexpr size_t read_ahead_bytes = 16 * 1024;
-
-std::string api_name(int16_t key) {
-  const auto* a = proto::find_api_key(key);
-  return a ? a->name : "unknown";
-}
 }  // namespace
 
-void connection::record(const proto::request_header& h, const uint8_t* frame, size_t size) {
-  std::string client;
-  for (char c : h.client_id) client.push_back(std::isalnum(static_cast<unsigned char>(c)) || c == '-' ? c : '_');
-  std::string name = api_name(h.api_key);
-  std::string snake;
-  for (size_t i = 0; i < name.size(); ++i) {
-    if (std::isupper(static_cast<unsigned char>(name[i])) && i > 0) snake.push_back('_');
-    snake.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(name[i]))));
-  }
-  std::string path = srv_.config().record_requests_dir + "/" + snake + "_request_v" + std::to_string(h.api_version) + "_" +
-                     (client.empty() ? "anonymous" : client) + ".bin";
-  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(frame), static_cast<std::streamsize>(size));
-}
-
-connection::connection(server& srv, asio::ip::tcp::socket socket, int32_t node_id)
-    : srv_(srv), socket_(std::move(socket)), node_id_(node_id), drained_(socket_.get_executor()) {
+connection::connection(listener_env& env, asio::ip::tcp::socket socket, int32_t node_id, uint64_t id)
+    : env_(env), socket_(std::move(socket)), drained_(socket_.get_executor()) {
   boost::system::error_code ec;
   auto ep = socket_.remote_endpoint(ec);
-  peer_ = ec ? std::string("?") : ep.address().to_string() + ":" + std::to_string(ep.port());
+  info_.id = id;
+  info_.node_id = node_id;
+  info_.peer = ec ? std::string("?") : ep.address().to_string() + ":" + std::to_string(ep.port());
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
-  srv_.metrics().connections_opened++;
+  env_.metrics.connections_opened++;
+  env_.open.insert(this);
 }
 
 connection::~connection() {
-  srv_.metrics().connections_closed++;
-  srv_.forget(this);
+  env_.metrics.connections_closed++;
+  env_.open.erase(this);
 }
 
 void connection::start() {
@@ -69,7 +51,7 @@ void connection::close() {
 
 asio::awaitable<void> connection::read_loop() {
   auto self = shared_from_this();
-  const size_t max_size = srv_.config().max_request_size;
+  const size_t max_size = env_.max_request_size;
   uint8_t size_buf[4];
   // Read-ahead: one recv usually brings a request's size and body together (and, when the
   // client pipelines, the next requests too), instead of one recv for each. A body is copied out
@@ -93,10 +75,9 @@ asio::awaitable<void> connection::read_loop() {
       size_t body_size = 0;
       auto st = proto::peek_frame(size_buf, 4, max_size, body_size);
       if (st == proto::frame_status::too_large || st == proto::frame_status::negative_size) {
-        int32_t n = static_cast<int32_t>((uint32_t{size_buf[0]} << 24) | (uint32_t{size_buf[1]} << 16) |
-                                         (uint32_t{size_buf[2]} << 8) | size_buf[3]);
-        srv_.metrics().connections_rejected_requests++;
-        spdlog::warn("{}: closing connection: request size {} is {} (limit {} bytes)", peer_, n,
+        const int32_t n = records::load_i32(size_buf);
+        env_.metrics.connections_rejected_requests++;
+        spdlog::warn("{}: closing connection: request size {} is {} (limit {} bytes)", info_.peer, n,
                      n < 0 ? "negative" : "over the limit", max_size);
         break;
       }
@@ -108,72 +89,12 @@ asio::awaitable<void> connection::read_loop() {
       if (ahead_pos == ahead_end) ahead_pos = ahead_end = 0;
       if (have < body_size)
         co_await asio::async_read(socket_, asio::buffer(frame.get() + have, body_size - have), asio::use_awaitable);
-      srv_.metrics().bytes_in += body_size + 4;
-      const auto started = std::chrono::steady_clock::now();
-
-      proto::reader r(frame.get(), body_size, frame);
-      proto::request_header h;
-      if (!proto::decode_request_header(r, h)) {
-        srv_.metrics().connections_rejected_requests++;
-        spdlog::warn("{}: closing connection: malformed request header ({} bytes)", peer_, body_size);
-        break;
-      }
-      const api_entry* e = srv_.apis().find(h.api_key);
-      bool version_ok = e && h.api_version >= e->min_version && h.api_version <= e->max_version;
-      if (!version_ok && h.api_key == proto::api_versions_key && e) {
-        // KIP-511: answer an unknown ApiVersions version in v0 with UNSUPPORTED_VERSION and our
-        // own ApiVersions range, so the client retries with a version we know.
-        proto::writer w;
-        w.i32(0);
-        proto::encode_response_header(w, h.correlation_id, 0);
-        w.i16(proto::code(proto::error_code::unsupported_version));
-        w.i32(1);
-        w.i16(e->key);
-        w.i16(e->min_version);
-        w.i16(e->max_version);
-        w.patch_i32(0, static_cast<int32_t>(w.size() - 4));
-        send(w.take_chunks());
-        continue;
-      }
-      if (!e) {
-        srv_.metrics().connections_rejected_requests++;
-        spdlog::warn("{}: closing connection: unsupported API key {} ({}) v{} from client '{}'", peer_, h.api_key,
-                     api_name(h.api_key), h.api_version, h.client_id);
-        break;
-      }
-      if (!version_ok) {
-        srv_.metrics().connections_rejected_requests++;
-        spdlog::warn("{}: closing connection: unsupported version {} of {} (served: {}-{}) from client '{}'", peer_,
-                     h.api_version, e->name, e->min_version, e->max_version, h.client_id);
-        break;
-      }
-
-      if (!srv_.config().record_requests_dir.empty()) record(h, frame.get(), body_size);
-      request_context ctx{srv_, h, node_id_, peer_};
-      reply rep = co_await e->fn(ctx, r);
-      if (api_metrics* m = srv_.metrics().api(h.api_key)) {
-        m->requests++;
-        if (!rep.ok || rep.close_after || rep.errors > 0) m->errors++;
-        m->observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-      }
+      env_.metrics.bytes_in += body_size + 4;
+      dispatch_result res = co_await env_.dispatch.dispatch(info_, std::move(frame), body_size);
       if (closed_) break;
-      if (!rep.ok) {
-        srv_.metrics().connections_rejected_requests++;
-        spdlog::warn("{}: closing connection: {} from client '{}'", peer_, rep.error, h.client_id);
-        break;
-      }
-      if (rep.respond) {
-        proto::writer head;
-        head.i32(0);
-        proto::encode_response_header(head, h.correlation_id, proto::response_header_version(h.api_key, h.api_version));
-        head.patch_i32(0, static_cast<int32_t>(head.size() - 4 + rep.body.size()));
-        auto chunks = head.take_chunks();
-        auto body = rep.body.take_chunks();
-        chunks.insert(chunks.end(), std::make_move_iterator(body.begin()), std::make_move_iterator(body.end()));
-        send(std::move(chunks));
-      }
-      if (rep.close_after) {
-        if (!rep.error.empty()) spdlog::warn("{}: closing connection: {}", peer_, rep.error);
+      if (!res.frame.empty()) send(std::move(res.frame));
+      if (res.close) {
+        if (!res.reason.empty()) spdlog::warn("{}: closing connection: {}", info_.peer, res.reason);
         break;
       }
       // Back-pressure: a client that does not read its responses stops being read.
@@ -187,7 +108,7 @@ asio::awaitable<void> connection::read_loop() {
   } catch (const boost::system::system_error& ex) {
     if (ex.code() != asio::error::eof && ex.code() != asio::error::operation_aborted &&
         ex.code() != asio::error::connection_reset)
-      spdlog::debug("{}: connection error: {}", peer_, ex.what());
+      spdlog::debug("{}: connection error: {}", info_.peer, ex.what());
   }
   // Let queued responses go out before closing (e.g. an error reply before a close).
   if (!writing_) close();
@@ -199,7 +120,7 @@ void connection::send(std::vector<shared_chunk> frame) {
   size_t n = 0;
   for (const auto& c : frame) n += c.size;
   queued_bytes_ += n;
-  srv_.metrics().bytes_out += n;
+  env_.metrics.bytes_out += n;
   outq_.push_back(std::move(frame));
   if (!writing_) write_more();
 }

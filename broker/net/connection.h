@@ -1,13 +1,15 @@
-// One client connection: reads frames, dispatches each request through the API table, and writes
-// responses in request order.
+// One client connection: bytes, framing and the ordered write queue. Each framed request goes
+// to the dispatcher (broker/dispatch/dispatcher.h), which answers with a response frame, nothing,
+// or "close".
 //
 // Requests on one connection are handled one at a time in arrival order (as Kafka does), while
 // responses are written asynchronously, so a client may pipeline freely: the kernel buffers what
 // it sends ahead. A request that parks (Fetch long-poll) holds back later requests on the same
 // connection only, never other connections.
 //
-// A frame that cannot be framed or decoded (bad size, garbage header, unknown API key or
-// version) gets one log line and closes this connection; nothing else is affected.
+// A frame that cannot be framed (bad size) or dispatched (garbage header, unknown API key or
+// version, undecodable body) gets one log line and closes this connection; nothing else is
+// affected.
 //
 // Runs on: the broker state thread.
 #pragma once
@@ -15,36 +17,44 @@
 #include "broker/asio.h"
 #include <deque>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "broker/dispatch/dispatcher.h"
+#include "broker/metrics.h"
 #include "minikafka_common/shared_chunk.h"
-#include "protocol/framing.h"
 
 namespace mk {
 
-class server;
 namespace asio = boost::asio;
+class connection;
+
+// What a listener gives its connections.
+struct listener_env {
+  dispatcher& dispatch;
+  broker_metrics& metrics;
+  size_t max_request_size;
+  std::set<connection*>& open;  // every open connection of the broker (closed on shutdown)
+};
 
 class connection : public std::enable_shared_from_this<connection> {
  public:
-  connection(server& srv, asio::ip::tcp::socket socket, int32_t node_id);
+  connection(listener_env& env, asio::ip::tcp::socket socket, int32_t node_id, uint64_t id);
   ~connection();
 
   void start();
   void close();
-  const std::string& peer() const { return peer_; }
+  const std::string& peer() const { return info_.peer; }
 
  private:
   asio::awaitable<void> read_loop();
   void send(std::vector<shared_chunk> frame);
   void write_more();
-  void record(const proto::request_header& h, const uint8_t* frame, size_t size);
 
-  server& srv_;
+  listener_env& env_;
   asio::ip::tcp::socket socket_;
-  int32_t node_id_;
-  std::string peer_;
+  connection_info info_;
   std::deque<std::vector<shared_chunk>> outq_;
   size_t queued_bytes_ = 0;
   bool writing_ = false;

@@ -1,0 +1,109 @@
+// Helpers shared by the admin routes: JSON responses, the error format, request-body parsing,
+// and record bytes as JSON.
+// Runs on: broker state thread.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cctype>
+#include <charconv>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "broker/admin/admin_api.h"
+#include "minikafka_common/encoding.h"
+#include "protocol/error_code.h"
+
+namespace mk::admin {
+
+using json = nlohmann::json;
+
+inline http_response json_response(int status, const json& j) { return http_response{status, "application/json", j.dump(), {}}; }
+
+inline http_response error_response(int status, const std::string& code, const std::string& message) {
+  return json_response(status, json{{"error", code}, {"message", message}});
+}
+
+inline http_response not_allowed(const std::string& allow, const std::string& message) {
+  auto r = error_response(405, "method_not_allowed", message);
+  r.allow = allow;
+  return r;
+}
+
+inline http_response no_route(const http_request& req) { return error_response(404, "not_found", "no route for " + req.path); }
+
+// Kafka's error name in upper case (TOPIC_ALREADY_EXISTS).
+inline std::string upper_name(proto::error_code e) {
+  std::string n = proto::error_name(e);
+  for (auto& c : n) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return n;
+}
+
+// HTTP status for a Kafka error code.
+inline int status_for(proto::error_code e) {
+  switch (e) {
+    case proto::error_code::topic_already_exists:
+    case proto::error_code::non_empty_group:
+      return 409;
+    case proto::error_code::unknown_topic_or_partition:
+    case proto::error_code::unknown_topic_id:
+    case proto::error_code::group_id_not_found:
+      return 404;
+    case proto::error_code::kafka_storage_error:
+      return 503;
+    default:  // every other Kafka error is a refused request
+      return 400;
+  }
+}
+
+inline http_response kafka_error(proto::error_code e, const std::string& message) {
+  return error_response(status_for(e), upper_name(e), message.empty() ? upper_name(e) : message);
+}
+
+inline std::optional<int64_t> parse_int(const std::string& s) {
+  int64_t v = 0;
+  auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (r.ec != std::errc() || r.ptr != s.data() + s.size() || s.empty()) return std::nullopt;
+  return v;
+}
+
+// The body as a JSON object, or nullopt with a 400 in `err`.
+inline std::optional<json> parse_body(const http_request& req, http_response& err) {
+  try {
+    json j = json::parse(req.body);
+    if (!j.is_object()) {
+      err = error_response(400, "bad_request", "the request body must be a JSON object");
+      return std::nullopt;
+    }
+    return j;
+  } catch (const json::exception& ex) {
+    err = error_response(400, "bad_request", std::string("malformed JSON: ") + ex.what());
+    return std::nullopt;
+  }
+}
+
+// Reads an optional integer field in [lo, hi]; false (and a 400 in `err`) when present but not an
+// integer in range (1.5, true, "3" and 2^32 are all refused rather than truncated).
+inline bool int_field(const json& j, const char* key, int64_t lo, int64_t hi, int64_t& out, http_response& err) {
+  if (!j.contains(key)) return true;
+  const json& v = j[key];
+  if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) ||
+      v.get<int64_t>() < lo || v.get<int64_t>() > hi) {
+    err = error_response(400, "bad_request",
+                         std::string("\"") + key + "\" must be an integer in [" + std::to_string(lo) + ", " +
+                             std::to_string(hi) + "]");
+    return false;
+  }
+  out = v.get<int64_t>();
+  return true;
+}
+
+// Record bytes as JSON: null, a string when valid UTF-8, else {"base64": ...}.
+inline json bytes_json(const std::optional<std::string>& b) {
+  if (!b) return nullptr;
+  if (encoding::valid_utf8(*b)) return *b;
+  return json{{"base64", encoding::base64_encode(*b)}};
+}
+
+}  // namespace mk::admin

@@ -1,0 +1,153 @@
+#include "broker/dispatch/dispatcher.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "broker/handlers/handler.h"
+#include "protocol/generated/api_keys.h"
+
+namespace mk {
+
+namespace {
+
+std::string api_name(int16_t key) {
+  const auto* a = proto::find_api_key(key);
+  return a ? a->name : "unknown";
+}
+
+// The encoded body of `api`'s response at the request's version carrying `err` in every error
+// field (per topic and partition where the request names them). False when the request body
+// does not decode.
+bool error_body(const proto::request_header& h, proto::reader body, proto::error_code err, proto::writer& out) {
+  // Filled in by the generated error responses (protocol/generated/error_responses.h).
+  (void)h;
+  (void)body;
+  (void)err;
+  (void)out;
+  return false;
+}
+
+}  // namespace
+
+dispatcher::dispatcher(const handler_env& env, broker_metrics& metrics, const std::string& record_requests_dir)
+    : env_(env), metrics_(metrics), apis_(api_table::defaults()) {
+  if (!record_requests_dir.empty()) recorder_ = std::make_unique<request_recorder>(record_requests_dir);
+}
+
+void dispatcher::remove_interceptor(const interceptor* i) {
+  std::erase_if(interceptors_, [i](const auto& p) { return p.get() == i; });
+}
+
+dispatch_result dispatcher::reject(const std::string& reason) {
+  metrics_.connections_rejected_requests++;
+  return dispatch_result{{}, true, reason};
+}
+
+asio::awaitable<dispatch_result> dispatcher::dispatch(const connection_info& conn, std::shared_ptr<uint8_t[]> frame,
+                                                      size_t size) {
+  const auto started = std::chrono::steady_clock::now();
+  proto::reader r(frame.get(), size, frame);
+  proto::request_header h;
+  if (!proto::decode_request_header(r, h)) co_return reject("malformed request header (" + std::to_string(size) + " bytes)");
+  const api_entry* e = apis_.find(h.api_key);
+  const bool version_ok = e && h.api_version >= e->min_version && h.api_version <= e->max_version;
+  if (!version_ok && e && h.api_key == proto::api_versions_key) {
+    // KIP-511: a client newer than us learns our ApiVersions range and retries.
+    proto::writer w;
+    w.i32(0);
+    proto::encode_response_header(w, h.correlation_id, 0);
+    handlers::api_versions_unsupported(*e, w);
+    w.patch_i32(0, static_cast<int32_t>(w.size() - 4));
+    co_return dispatch_result{w.take_chunks(), false, {}};
+  }
+  if (!e)
+    co_return reject("unsupported API key " + std::to_string(h.api_key) + " (" + api_name(h.api_key) + ") v" +
+                     std::to_string(h.api_version) + " from client '" + h.client_id + "'");
+  if (!version_ok)
+    co_return reject("unsupported version " + std::to_string(h.api_version) + " of " + e->name + " (served: " +
+                     std::to_string(e->min_version) + "-" + std::to_string(e->max_version) + ") from client '" +
+                     h.client_id + "'");
+  if (recorder_) recorder_->record(h, frame.get(), size);
+
+  request_context ctx{env_, apis_, h, conn.node_id, conn.peer};
+  reply rep;
+  intercept_action decided;
+  if (interceptors_.empty()) rep = co_await e->fn(ctx, r);
+  else rep = co_await intercepted(*e, ctx, conn, r, decided);
+
+  if (api_metrics* m = metrics_.api(h.api_key)) {
+    m->requests++;
+    if (!rep.ok || rep.close_after || rep.errors > 0) m->errors++;
+    m->observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  }
+  if (!rep.ok) co_return reject(rep.error + " from client '" + h.client_id + "'");
+  dispatch_result out;
+  if (rep.respond) {
+    proto::writer head;
+    head.i32(0);
+    proto::encode_response_header(head, h.correlation_id, proto::response_header_version(h.api_key, h.api_version));
+    head.patch_i32(0, static_cast<int32_t>(head.size() - 4 + rep.body.size()));
+    out.frame = head.take_chunks();
+    auto body = rep.body.take_chunks();
+    out.frame.insert(out.frame.end(), std::make_move_iterator(body.begin()), std::make_move_iterator(body.end()));
+  }
+  if (rep.close_after) {
+    out.close = true;
+    out.reason = rep.error;
+  }
+  co_return out;
+}
+
+asio::awaitable<reply> dispatcher::intercepted(const api_entry& e, request_context& ctx, const connection_info& conn,
+                                               proto::reader body, intercept_action& decided) {
+  const auto started = std::chrono::steady_clock::now();
+  request_info info{ctx.header, conn.id, conn.node_id, conn.peer, body};
+  // Copied: an interceptor may remove itself (or others) while the request waits.
+  auto chain = interceptors_;
+  for (const auto& i : chain) {
+    intercept_action a = i->on_request(info);
+    decided.delay_ms += a.delay_ms;
+    if (a.what != intercept_action::kind::pass) {
+      decided.what = a.what;
+      decided.error = a.error;
+      break;
+    }
+  }
+  if (decided.delay_ms > 0) {
+    asio::steady_timer t(co_await asio::this_coro::executor);
+    t.expires_after(std::chrono::milliseconds(decided.delay_ms));
+    boost::system::error_code ec;
+    co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  reply rep;
+  switch (decided.what) {
+    case intercept_action::kind::pass:
+      rep = co_await e.fn(ctx, body);
+      break;
+    case intercept_action::kind::error:
+      if (!error_body(ctx.header, body, decided.error, rep.body)) {
+        rep.ok = false;
+        rep.error = std::string("malformed ") + e.name + " v" + std::to_string(ctx.version());
+      }
+      rep.errors = 1;
+      break;
+    case intercept_action::kind::drop:
+      rep.respond = false;
+      break;
+    case intercept_action::kind::close:
+      rep.respond = false;
+      rep.close_after = true;
+      rep.error = "closed by an interceptor";
+      break;
+  }
+  response_info ri;
+  ri.outcome = decided.what;
+  ri.responded = rep.ok && rep.respond;
+  ri.error_count = rep.errors;
+  ri.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  for (const auto& i : chain) i->on_response(info, ri);
+  co_return rep;
+}
+
+}  // namespace mk

@@ -1,0 +1,60 @@
+// Interceptors: hooks in front of every Kafka request, run by the dispatcher in the order they
+// were added (fault injection, request tracing, version checks, authentication).
+//
+// An interceptor sees the decoded request header, the connection, and the request body as a
+// reader it may copy and decode (proto::summarize_request gives topics, partitions, group and
+// transactional ids without knowing the API). It answers with an action: pass to the handler,
+// answer an error in that API's own response shape at that version (without running the
+// handler), drop the request (no response: the client times out), or close the connection; any
+// of them after a delay. The first action other than `pass` ends the chain; delays add up.
+// After the request is answered every interceptor's on_response() sees the outcome.
+//
+// With no interceptor installed the dispatcher does not build any of this.
+// Runs on: broker state thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "protocol/error_code.h"
+#include "protocol/framing.h"
+#include "protocol/wire.h"
+
+namespace mk {
+
+struct request_info {
+  const proto::request_header& header;
+  uint64_t connection_id;
+  int32_t node_id;          // the broker whose listener accepted the connection
+  const std::string& peer;  // "host:port" of the client
+  proto::reader body;       // the request body (a view; copy it to decode)
+};
+
+struct intercept_action {
+  enum class kind { pass, error, drop, close };
+  kind what = kind::pass;
+  proto::error_code error = proto::error_code::none;  // for kind::error
+  int32_t delay_ms = 0;                               // wait this long before acting (real time)
+
+  static intercept_action pass() { return {}; }
+  static intercept_action fail(proto::error_code e) { return {kind::error, e, 0}; }
+  static intercept_action drop() { return {kind::drop, proto::error_code::none, 0}; }
+  static intercept_action close() { return {kind::close, proto::error_code::none, 0}; }
+  static intercept_action delay(int32_t ms) { return {kind::pass, proto::error_code::none, ms}; }
+};
+
+struct response_info {
+  intercept_action::kind outcome = intercept_action::kind::pass;  // what the chain decided
+  bool responded = false;   // a response was queued
+  int error_count = 0;      // error codes in the response (as the per-API error metric counts)
+  double seconds = 0;       // from arrival to response
+};
+
+class interceptor {
+ public:
+  virtual ~interceptor() = default;
+  virtual intercept_action on_request(const request_info& req) = 0;
+  virtual void on_response(const request_info&, const response_info&) {}
+};
+
+}  // namespace mk

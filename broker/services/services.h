@@ -1,0 +1,33 @@
+// The broker's operations, one set behind every front end: Kafka handlers, the HTTP admin API,
+// the embedding API (include/minikafka/broker.h) and, later, the control plane and the C ABI.
+// None of those touches the cluster state, the group coordinator or the metadata store
+// directly; they turn their input into calls on these services and the results into their
+// output format.
+//
+//   front ends -> services -> state (cluster, group coordinator) -> storage
+//
+// Owned by the server; all calls run on the broker state thread.
+#pragma once
+
+#include <functional>
+
+#include "broker/services/cluster_info.h"
+#include "broker/services/groups.h"
+#include "broker/services/records.h"
+#include "broker/services/topics.h"
+
+namespace mk::services {
+
+struct broker_services {
+  broker_services(::mk::cluster& state, groups::group_coordinator& gc, storage::metadata_store& store, clock& clk,
+                  const broker_config& cfg, const char* storage_name, std::function<void()> groups_changed)
+      : topics(state), records(clk, cfg), groups(gc, state, store, clk, std::move(groups_changed)),
+        cluster(state, clk, storage_name) {}
+
+  topics_service topics;
+  records_service records;
+  groups_service groups;
+  cluster_service cluster;
+};
+
+}  // namespace mk::services
