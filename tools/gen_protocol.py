@@ -13,9 +13,11 @@ version) and all_messages.h. With --check it only compares and exits 1 when OUT_
 
 With TEST_OUT_DIR (tests/generated/) it also writes test-only code there: for every struct a
 `randomize(msg, version, rng)` overload that fills each field present at that version with random
-values, and a registry of every message type (name, API key, version range) with type-erased
-randomize/encode/decode/equals, so one test can loop over all messages and versions (see
-tests/unit/protocol_roundtrip_test.cc). --check then covers both folders.
+values, a `to_node(msg, version)` overload giving the fields present at that version as a generic
+tree (test_node, by schema field name), and a registry of every message type (name, API key,
+version range) with type-erased randomize/encode/decode/equals/to_node, so one test can loop over
+all messages and versions (see tests/unit/protocol_roundtrip_test.cc). --check then covers both
+folders.
 """
 import json
 import os
@@ -98,6 +100,11 @@ def intersect(a, b):
         return None
     lo, hi = max(a[0], b[0]), min(a[1], b[1])
     return (lo, hi) if lo <= hi else None
+
+
+def present_versions(gen, f):
+    """The versions (within the message's valid range) in which field f is on the wire."""
+    return intersect(parse_versions(f.get("taggedVersions") or f["versions"]), gen.valid)
 
 
 class Gen:
@@ -533,6 +540,34 @@ class Gen:
         out += self.gen_struct_rand(top, self.spec["fields"], False)
         return out
 
+    # ---- test support: generic tree view (TEST_OUT_DIR) -----------------------------------
+    def gen_struct_node(self, qual, fields, static):
+        out = [f"{'static ' if static else ''}test_node to_node(const {qual}& m, int16_t v) {{",
+               "  (void)v;",
+               "  test_node n = test_node::object();"]
+        for f in fields:
+            c = self.cond(present_versions(self, f))
+            if c == "false":
+                continue
+            add = f"n.add(\"{f['name']}\", node_of(m.{member_name(f['name'])}, v));"
+            out.append(f"  {add}" if c == "true" else f"  if ({c}) {add}")
+        out.append("  return n;")
+        out.append("}")
+        out.append("")
+        return out
+
+    def generate_nodes(self, top):
+        """to_node() overloads: the value as a test_node holding the fields present at version v."""
+        out = []
+        for cname, _ in self.structs:
+            out.append(f"static test_node to_node(const {top}::{cname}& m, int16_t v);")
+        if self.structs:
+            out.append("")
+        for cname, fields in self.structs:
+            out += self.gen_struct_node(f"{top}::{cname}", fields, True)
+        out += self.gen_struct_node(top, self.spec["fields"], False)
+        return out
+
     def generate(self):
         spec = self.spec
         top = snake(spec["name"])
@@ -588,8 +623,12 @@ TEST_SUPPORT_H = r"""#pragma once
 #include <initializer_list>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "protocol/wire.h"
@@ -699,6 +738,77 @@ class test_rng {
   std::mt19937_64 g_;
 };
 
+// A message value as a generic tree, for tests that check properties over every message type
+// without knowing its struct: objects list the fields present at one version by schema name
+// ("ErrorCode", "PartitionIndex") in schema order; integers and bools are `integer`, strings and
+// bytes `text`, uuids `text` (32 hex digits), record data `text` ("<n> bytes"), null values `null`.
+// Unknown tagged fields are left out.
+struct test_node {
+  enum class kind { null, integer, real, text, list, object };
+  kind k = kind::null;
+  int64_t integer = 0;
+  double real = 0;
+  std::string text;
+  std::vector<test_node> items;                            // list
+  std::vector<std::pair<std::string, test_node>> fields;  // object
+
+  static test_node object() {
+    test_node n;
+    n.k = kind::object;
+    return n;
+  }
+  void add(std::string name, test_node value) { fields.emplace_back(std::move(name), std::move(value)); }
+  // The field called `name`, or nullptr (also when this is not an object).
+  const test_node* field(std::string_view name) const {
+    for (const auto& [n, value] : fields)
+      if (n == name) return &value;
+    return nullptr;
+  }
+};
+
+namespace detail {
+template <typename T>
+struct is_optional : std::false_type {};
+template <typename T>
+struct is_optional<std::optional<T>> : std::true_type {};
+template <typename T>
+struct is_vector : std::false_type {};
+template <typename T>
+struct is_vector<std::vector<T>> : std::true_type {};
+}  // namespace detail
+
+// A field's value as a test_node (the generated to_node() overloads call this for each field).
+template <typename T>
+test_node node_of(const T& x, int16_t v) {
+  test_node n;
+  if constexpr (detail::is_optional<T>::value) {
+    if (x) return node_of(*x, v);
+  } else if constexpr (detail::is_vector<T>::value) {
+    n.k = test_node::kind::list;
+    for (const auto& e : x) n.items.push_back(node_of(e, v));
+  } else if constexpr (std::is_integral_v<T>) {
+    n.k = test_node::kind::integer;
+    n.integer = static_cast<int64_t>(x);
+  } else if constexpr (std::is_floating_point_v<T>) {
+    n.k = test_node::kind::real;
+    n.real = x;
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    n.k = test_node::kind::text;
+    n.text = x;
+  } else if constexpr (std::is_same_v<T, uuid>) {
+    n.k = test_node::kind::text;
+    n.text = x.to_hex();
+  } else if constexpr (std::is_same_v<T, records>) {
+    if (!x.is_null) {
+      n.k = test_node::kind::text;
+      n.text = std::to_string(x.size()) + " bytes";
+    }
+  } else {
+    n = to_node(x, v);  // a generated struct (found by argument-dependent lookup)
+  }
+  return n;
+}
+
 enum class message_kind { request, response, data };
 
 // One message value behind a type-erased interface, for tests that loop over every message type.
@@ -711,6 +821,8 @@ class any_message {
   virtual void decode(reader& r, int16_t v) = 0;
   // Same message type and equal values (operator==, unknown tagged fields included).
   virtual bool equals(const any_message& other) const = 0;
+  // The value as a generic tree of the fields present at version v.
+  virtual test_node to_node(int16_t v) const = 0;
 };
 
 namespace detail {
@@ -718,6 +830,10 @@ namespace detail {
 template <typename T>
 void randomize_value(T& m, int16_t v, test_rng& rng) {
   randomize(m, v, rng);
+}
+template <typename T>
+test_node node_value(const T& m, int16_t v) {
+  return to_node(m, v);
 }
 }  // namespace detail
 
@@ -733,6 +849,7 @@ class typed_message final : public any_message {
     auto* o = dynamic_cast<const typed_message*>(&other);
     return o != nullptr && o->value == value;
   }
+  test_node to_node(int16_t v) const override { return detail::node_value(value, v); }
 };
 
 template <typename T>
@@ -761,13 +878,14 @@ def render_tests(schema_dir, names):
     files["test_support.h"] = banner_t + TEST_SUPPORT_H
     entries = []
     decls = []
+    node_decls = []
     for n in names:
         spec = load(schema_dir, n)
         g = Gen(spec, n + ".json")
         top, _, _ = g.generate()
-        body = g.generate_random(top)
+        body = g.generate_random(top) + g.generate_nodes(top)
         files[top + "_random.cc"] = (
-            banner(n + ".json") + f"// Test support: random {spec['name']} values.\n"
+            banner(n + ".json") + f"// Test support: random {spec['name']} values, and their generic tree view.\n"
             f"#include \"protocol/generated/{top}.h\"\n#include \"tests/generated/test_support.h\"\n\n"
             "#include <climits>\n#include <cstdint>\n\nnamespace mk::proto {\n\n" + "\n".join(body) +
             "}  // namespace mk::proto\n")
@@ -778,6 +896,7 @@ def render_tests(schema_dir, names):
             kind, key = "message_kind::data", -1
         ff = g.flex[0] if g.flex else -1
         decls.append(f"void randomize({top}& m, int16_t v, test_rng& rng);")
+        node_decls.append(f"test_node to_node(const {top}& m, int16_t v);")
         entries.append(f"      {{\"{spec['name']}\", {kind}, {key}, {g.valid[0]}, {g.valid[1]}, {ff}, &make_message<{top}>}},")
     h = [banner_t.rstrip("\n"), "#pragma once", "",
          "// Every generated message: random values and a registry for tests that cover all of them.", "",
@@ -787,6 +906,8 @@ def render_tests(schema_dir, names):
          "// Fill every field present at version v with a random value (fields absent at v keep their",
          "// defaults; tagged fields are set about half of the time).",
          *decls, "",
+         "// The fields present at version v as a generic tree (see test_node).",
+         *node_decls, "",
          "// Every generated message type, requests and responses by API key, then data messages.",
          "const std::vector<message_type>& all_message_types();",
          "// The request or response type of an API key; nullptr if not generated.",
