@@ -11,11 +11,22 @@ fields are written only when they differ from their default, and unknown tagged 
 a round trip. It also writes api_keys.h (every API key's name, version range and first flexible
 version) and all_messages.h. With --check it only compares and exits 1 when OUT_DIR is stale.
 
+For every API in APIS it also writes, from the request and response schemas together:
+  * error_responses.{h,cc}: error_response(key, version, body, error), the API's own response
+    with the error in every error field, one entry per entry of the request where the response
+    answers a request array (see "error responses and request summaries" below for how the
+    generator decides what mirrors what, and MIRROR_OVERRIDES / ERROR_VALUES for the exceptions);
+  * request_summary.{h,cc}: summarize_request(key, version, body), the topics (by name or id),
+    partitions, group ids and transactional ids the request names (SUMMARY_SKIP, SUMMARY_EXTRA).
+Each function in error_responses.cc opens with a comment listing the arrays it mirrors.
+
 With TEST_OUT_DIR (tests/generated/) it also writes test-only code there: for every struct a
 `randomize(msg, version, rng)` overload that fills each field present at that version with random
-values, and a registry of every message type (name, API key, version range) with type-erased
-randomize/encode/decode/equals, so one test can loop over all messages and versions (see
-tests/unit/protocol_roundtrip_test.cc). --check then covers both folders.
+values, a `to_node(msg, version)` overload giving the fields present at that version as a generic
+tree (test_node, by schema field name), and a registry of every message type (name, API key,
+version range) with type-erased randomize/encode/decode/equals/to_node, so one test can loop over
+all messages and versions (see tests/unit/protocol_roundtrip_test.cc and
+protocol_error_response_test.cc). --check then covers both folders.
 """
 import json
 import os
@@ -98,6 +109,11 @@ def intersect(a, b):
         return None
     lo, hi = max(a[0], b[0]), min(a[1], b[1])
     return (lo, hi) if lo <= hi else None
+
+
+def present_versions(gen, f):
+    """The versions (within the message's valid range) in which field f is on the wire."""
+    return intersect(parse_versions(f.get("taggedVersions") or f["versions"]), gen.valid)
 
 
 class Gen:
@@ -533,6 +549,34 @@ class Gen:
         out += self.gen_struct_rand(top, self.spec["fields"], False)
         return out
 
+    # ---- test support: generic tree view (TEST_OUT_DIR) -----------------------------------
+    def gen_struct_node(self, qual, fields, static):
+        out = [f"{'static ' if static else ''}test_node to_node(const {qual}& m, int16_t v) {{",
+               "  (void)v;",
+               "  test_node n = test_node::object();"]
+        for f in fields:
+            c = self.cond(present_versions(self, f))
+            if c == "false":
+                continue
+            add = f"n.add(\"{f['name']}\", node_of(m.{member_name(f['name'])}, v));"
+            out.append(f"  {add}" if c == "true" else f"  if ({c}) {add}")
+        out.append("  return n;")
+        out.append("}")
+        out.append("")
+        return out
+
+    def generate_nodes(self, top):
+        """to_node() overloads: the value as a test_node holding the fields present at version v."""
+        out = []
+        for cname, _ in self.structs:
+            out.append(f"static test_node to_node(const {top}::{cname}& m, int16_t v);")
+        if self.structs:
+            out.append("")
+        for cname, fields in self.structs:
+            out += self.gen_struct_node(f"{top}::{cname}", fields, True)
+        out += self.gen_struct_node(top, self.spec["fields"], False)
+        return out
+
     def generate(self):
         spec = self.spec
         top = snake(spec["name"])
@@ -588,8 +632,12 @@ TEST_SUPPORT_H = r"""#pragma once
 #include <initializer_list>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "protocol/wire.h"
@@ -699,6 +747,77 @@ class test_rng {
   std::mt19937_64 g_;
 };
 
+// A message value as a generic tree, for tests that check properties over every message type
+// without knowing its struct: objects list the fields present at one version by schema name
+// ("ErrorCode", "PartitionIndex") in schema order; integers and bools are `integer`, strings and
+// bytes `text`, uuids `text` (32 hex digits), record data `text` ("<n> bytes"), null values `null`.
+// Unknown tagged fields are left out.
+struct test_node {
+  enum class kind { null, integer, real, text, list, object };
+  kind k = kind::null;
+  int64_t integer = 0;
+  double real = 0;
+  std::string text;
+  std::vector<test_node> items;                            // list
+  std::vector<std::pair<std::string, test_node>> fields;  // object
+
+  static test_node object() {
+    test_node n;
+    n.k = kind::object;
+    return n;
+  }
+  void add(std::string name, test_node value) { fields.emplace_back(std::move(name), std::move(value)); }
+  // The field called `name`, or nullptr (also when this is not an object).
+  const test_node* field(std::string_view name) const {
+    for (const auto& [n, value] : fields)
+      if (n == name) return &value;
+    return nullptr;
+  }
+};
+
+namespace detail {
+template <typename T>
+struct is_optional : std::false_type {};
+template <typename T>
+struct is_optional<std::optional<T>> : std::true_type {};
+template <typename T>
+struct is_vector : std::false_type {};
+template <typename T>
+struct is_vector<std::vector<T>> : std::true_type {};
+}  // namespace detail
+
+// A field's value as a test_node (the generated to_node() overloads call this for each field).
+template <typename T>
+test_node node_of(const T& x, int16_t v) {
+  test_node n;
+  if constexpr (detail::is_optional<T>::value) {
+    if (x) return node_of(*x, v);
+  } else if constexpr (detail::is_vector<T>::value) {
+    n.k = test_node::kind::list;
+    for (const auto& e : x) n.items.push_back(node_of(e, v));
+  } else if constexpr (std::is_integral_v<T>) {
+    n.k = test_node::kind::integer;
+    n.integer = static_cast<int64_t>(x);
+  } else if constexpr (std::is_floating_point_v<T>) {
+    n.k = test_node::kind::real;
+    n.real = x;
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    n.k = test_node::kind::text;
+    n.text = x;
+  } else if constexpr (std::is_same_v<T, uuid>) {
+    n.k = test_node::kind::text;
+    n.text = x.to_hex();
+  } else if constexpr (std::is_same_v<T, records>) {
+    if (!x.is_null) {
+      n.k = test_node::kind::text;
+      n.text = std::to_string(x.size()) + " bytes";
+    }
+  } else {
+    n = to_node(x, v);  // a generated struct (found by argument-dependent lookup)
+  }
+  return n;
+}
+
 enum class message_kind { request, response, data };
 
 // One message value behind a type-erased interface, for tests that loop over every message type.
@@ -711,6 +830,8 @@ class any_message {
   virtual void decode(reader& r, int16_t v) = 0;
   // Same message type and equal values (operator==, unknown tagged fields included).
   virtual bool equals(const any_message& other) const = 0;
+  // The value as a generic tree of the fields present at version v.
+  virtual test_node to_node(int16_t v) const = 0;
 };
 
 namespace detail {
@@ -718,6 +839,10 @@ namespace detail {
 template <typename T>
 void randomize_value(T& m, int16_t v, test_rng& rng) {
   randomize(m, v, rng);
+}
+template <typename T>
+test_node node_value(const T& m, int16_t v) {
+  return to_node(m, v);
 }
 }  // namespace detail
 
@@ -733,6 +858,7 @@ class typed_message final : public any_message {
     auto* o = dynamic_cast<const typed_message*>(&other);
     return o != nullptr && o->value == value;
   }
+  test_node to_node(int16_t v) const override { return detail::node_value(value, v); }
 };
 
 template <typename T>
@@ -761,13 +887,14 @@ def render_tests(schema_dir, names):
     files["test_support.h"] = banner_t + TEST_SUPPORT_H
     entries = []
     decls = []
+    node_decls = []
     for n in names:
         spec = load(schema_dir, n)
         g = Gen(spec, n + ".json")
         top, _, _ = g.generate()
-        body = g.generate_random(top)
+        body = g.generate_random(top) + g.generate_nodes(top)
         files[top + "_random.cc"] = (
-            banner(n + ".json") + f"// Test support: random {spec['name']} values.\n"
+            banner(n + ".json") + f"// Test support: random {spec['name']} values, and their generic tree view.\n"
             f"#include \"protocol/generated/{top}.h\"\n#include \"tests/generated/test_support.h\"\n\n"
             "#include <climits>\n#include <cstdint>\n\nnamespace mk::proto {\n\n" + "\n".join(body) +
             "}  // namespace mk::proto\n")
@@ -778,6 +905,7 @@ def render_tests(schema_dir, names):
             kind, key = "message_kind::data", -1
         ff = g.flex[0] if g.flex else -1
         decls.append(f"void randomize({top}& m, int16_t v, test_rng& rng);")
+        node_decls.append(f"test_node to_node(const {top}& m, int16_t v);")
         entries.append(f"      {{\"{spec['name']}\", {kind}, {key}, {g.valid[0]}, {g.valid[1]}, {ff}, &make_message<{top}>}},")
     h = [banner_t.rstrip("\n"), "#pragma once", "",
          "// Every generated message: random values and a registry for tests that cover all of them.", "",
@@ -787,6 +915,8 @@ def render_tests(schema_dir, names):
          "// Fill every field present at version v with a random value (fields absent at v keep their",
          "// defaults; tagged fields are set about half of the time).",
          *decls, "",
+         "// The fields present at version v as a generic tree (see test_node).",
+         *node_decls, "",
          "// Every generated message type, requests and responses by API key, then data messages.",
          "const std::vector<message_type>& all_message_types();",
          "// The request or response type of an API key; nullptr if not generated.",
@@ -879,7 +1009,548 @@ def render_all(schema_dir):
     files["api_keys.h"] = "\n".join(ak)
     am = banner("(index)") + "#pragma once\n\n" + "".join(f"#include \"protocol/generated/{t}.h\"\n" for t in includes)
     files["all_messages.h"] = am
+    files.update(render_error_responses(schema_dir))
     return files
+
+
+# ---- error responses and request summaries (OUT_DIR/error_responses.*, request_summary.*) -----
+#
+# error_response() answers any request of APIS with that API's own response carrying one error
+# code, the way Kafka's AbstractRequest.getErrorResponse does by hand per API. The generator
+# builds it from the two schemas:
+#  * every int16 field whose name ends in "ErrorCode" gets the error, at every depth;
+#  * nullable "ErrorMessage" fields are null;
+#  * a response array of structs MIRRORS a request array when the response element has an
+#    identifying field ("key", see field_kind) that the request element also has: one response
+#    entry per request entry, keys copied, nested arrays mirrored the same way one level down.
+#    Request arrays of strings or int32s (DescribeGroups' Groups, OffsetFetch's PartitionIndexes)
+#    mirror by their element kind. Two request arrays that would both mirror one response array
+#    at the same version stop the generator: MIRROR_OVERRIDES must then say which one;
+#  * response arrays with no mirror stay empty, everything else keeps its schema default except
+#    the values in ERROR_VALUES (Kafka's error responses use -1 where the schema's default is 0).
+#
+# summarize_request() walks the request schema with the same field kinds: an array whose element
+# has a topic name or TopicId is one topic entry each; inside it, an array of elements with a
+# partition key, or an int32 array named Partitions/PartitionIndexes, gives its partitions; string
+# fields and string arrays of entityType groupId / transactionalId give group and transactional
+# ids (null ones skipped); arrays of {ResourceType, ResourceName} give their TOPIC resources.
+# SUMMARY_SKIP drops arrays that look like that but do not name what the request acts on, and
+# SUMMARY_EXTRA adds code for what has no entityType (FindCoordinator keys).
+
+
+# Identifying fields, by kind: a response key is copied from the request field of the same kind.
+def field_kind(f):
+    t, name, ent = f["type"], f["name"], f.get("entityType")
+    if t == "string":
+        if ent == "topicName":
+            return "topic"
+        if ent == "groupId":
+            return "group"
+        if ent == "transactionalId":
+            return "transactional_id"
+        if name in ("ResourceName", "MemberId", "GroupInstanceId"):
+            return name
+    if t == "uuid" and name == "TopicId":
+        return "topic_id"
+    if t == "int32" and name in ("Partition", "PartitionIndex", "PartitionId", "Index"):
+        return "partition"
+    if t == "int8" and name == "ResourceType":
+        return "ResourceType"
+    return None
+
+
+# The kind of the elements of a request array of strings or int32s.
+def element_kind(f):
+    elem = f["type"][2:]
+    if elem == "string":
+        return field_kind({"type": "string", "name": "", "entityType": f.get("entityType")})
+    if elem == "int32" and f["name"] in ("Partitions", "PartitionIndexes"):
+        return "partition"
+    return None
+
+
+ELEMENT = "<element>"  # keys map: the request array's element itself is the value
+SINGLE = "<single>"    # mirror source: one synthesized entry, nested arrays see the same request scope
+
+# (API, response array path) -> where its entries come from, when the heuristic is wrong or blind.
+MIRROR_OVERRIDES = {
+    # Topics and ForgottenTopicsData have the same keys; forgotten topics are not answered.
+    ("Fetch", "Responses"): {"from": "Topics"},
+    ("ShareFetch", "Responses"): {"from": "Topics"},  # not in APIS yet (Kafka 4.0)
+    # v4+ batches coordinator keys; CoordinatorKeys has no entityType to match Key by.
+    ("FindCoordinator", "Coordinators"): {"from": "CoordinatorKeys", "keys": {"Key": ELEMENT}},
+    # Results are per log directory, which a request cannot name: one entry (LogDir "") carries
+    # the error (v0-2 have no top-level ErrorCode) and lists the requested topics and partitions.
+    ("DescribeLogDirs", "Results"): {"from": SINGLE},
+}
+
+# (API, response field path) -> C++ value, for fields where Kafka's error response differs from
+# the schema default. `req` is the decoded request (only meaningful at the top level).
+ERROR_VALUES = {
+    ("Produce", "Responses.PartitionResponses.BaseOffset"): "-1",
+    ("Fetch", "SessionId"): "req.session_id",
+    ("Fetch", "Responses.Partitions.HighWatermark"): "-1",
+    ("Fetch", "Responses.Partitions.Records"): "::mk::proto::records::empty_set()",
+    ("OffsetFetch", "Topics.Partitions.CommittedOffset"): "-1",
+    ("OffsetFetch", "Groups.Topics.Partitions.CommittedOffset"): "-1",
+    ("DeleteRecords", "Topics.Partitions.LowWatermark"): "-1",
+    ("InitProducerId", "ProducerEpoch"): "-1",
+    ("FindCoordinator", "NodeId"): "-1",
+    ("FindCoordinator", "Port"): "-1",
+    ("FindCoordinator", "Coordinators.NodeId"): "-1",
+    ("FindCoordinator", "Coordinators.Port"): "-1",
+}
+
+# summarize_request(): request arrays that do not name what the request acts on.
+SUMMARY_SKIP = {
+    ("Fetch", "ForgottenTopicsData"),         # topics leaving the fetch session
+    ("ShareFetch", "ForgottenTopicsData"),
+    ("CreateTopics", "Topics.Assignments"),   # replica placement of partitions still to be made
+}
+# Extra C++ statements for summarize_request() (req, v, s in scope).
+SUMMARY_EXTRA = {
+    # Key is a group id (KeyType 0) or a transactional id (KeyType 1).
+    "FindCoordinator": [
+        "if (v <= 3) add_coordinator_key(s, req.key_type, req.key);",
+        "if (v >= 4)",
+        "  for (const auto& k : req.coordinator_keys) add_coordinator_key(s, req.key_type, k);",
+    ],
+}
+TOPIC_RESOURCE_TYPE = 2  # ConfigResource.Type.TOPIC: a DescribeConfigs/AlterConfigs resource naming a topic
+
+
+def is_struct_array(f):
+    return f["type"].startswith("[]") and f["type"][2:] not in PRIMS
+
+
+def is_prim_array(f):
+    return f["type"].startswith("[]") and f["type"][2:] in PRIMS
+
+
+def is_nullable(f):
+    return parse_versions(f.get("nullableVersions")) is not None
+
+
+class ApiGen:
+    """error_response / summarize_request code for one API from its request and response schemas."""
+
+    def __init__(self, schema_dir, api):
+        self.api = api
+        self.req = Gen(load(schema_dir, api + "Request"), api + "Request.json")
+        self.resp = Gen(load(schema_dir, api + "Response"), api + "Response.json")
+        self.req_top, _, _ = self.req.generate()  # also names the nested structs
+        self.resp_top, _, _ = self.resp.generate()
+        if self.req.valid != self.resp.valid:
+            raise SystemExit(f"{api}: request and response valid versions differ")
+        self.valid = self.req.valid
+        self.key = self.req.spec["apiKey"]
+        self.notes = []  # human-readable mirror list for the generated comment
+        self.used = set()  # ERROR_VALUES / SUMMARY_SKIP entries that matched a field
+
+    def cond(self, r):
+        return self.req.cond(r)
+
+    # -- error responses ----------------------------------------------------------------------
+    def mirror_sources(self, path, rf, req_fields):
+        """[(versions, request field | SINGLE, {response key name: request field | ELEMENT})]."""
+        ov = MIRROR_OVERRIDES.get((self.api, path))
+        rpresent = present_versions(self.resp, rf)
+        if ov and ov["from"] == SINGLE:
+            return [(rpresent, SINGLE, {})]
+        rkeys = [(f, field_kind(f)) for f in self.resp.struct_fields(rf) if field_kind(f)]
+        found = []
+        for g in req_fields or []:
+            if not g["type"].startswith("[]") or (ov and g["name"] != ov["from"]):
+                continue
+            r = intersect(rpresent, present_versions(self.req, g))
+            if r is None:
+                continue
+            keys = {}
+            if ov and "keys" in ov:
+                keys = dict(ov["keys"])
+            elif is_prim_array(g):
+                for f, kind in rkeys:
+                    if kind == element_kind(g):
+                        keys[f["name"]] = ELEMENT
+            else:
+                qfields = [q for q in self.req.struct_fields(g) if not q["type"].startswith("[]")]
+                for f, kind in rkeys:
+                    same = [q for q in qfields if field_kind(q) == kind]
+                    if len(same) > 1:
+                        same = [q for q in same if q["name"] == f["name"]]
+                    if len(same) == 1:
+                        keys[f["name"]] = same[0]
+            if keys:
+                found.append((r, g, keys))
+        if ov and not found:
+            raise SystemExit(f"MIRROR_OVERRIDES[{self.api}, {path}]: no request array {ov['from']} with those keys")
+        for i, a in enumerate(found):
+            for b in found[i + 1:]:
+                if intersect(a[0], b[0]):
+                    raise SystemExit(f"{self.api}Response.{path}: both {a[1]['name']} and {b[1]['name']} "
+                                     "of the request could mirror it; add a MIRROR_OVERRIDES entry")
+        return found
+
+    def vrange(self, r):
+        lo, hi = r
+        return f"v{lo}" if lo == hi else f"v{lo}-{hi}"
+
+    def fill(self, fields, out, req_fields, req_expr, path, ind, depth, within):
+        """Statements giving the response struct `out` the error, mirroring `req_expr`; `within`
+        is the version range the statements run in."""
+        lines = []
+        for f in fields:
+            pv = present_versions(self.resp, f)
+            if pv is None:
+                continue
+            m = member_name(f["name"])
+            p = path + [f["name"]]
+            ps = ".".join(p)
+            t = f["type"]
+            if (self.api, ps) in ERROR_VALUES:
+                self.used.add(("value", ps))
+                lines.append(f"{ind}{out}.{m} = {ERROR_VALUES[(self.api, ps)]};")
+            elif t == "int16" and f["name"].endswith("ErrorCode"):
+                lines.append(f"{ind}{out}.{m} = ec;")
+            elif f["name"] == "ErrorMessage" and is_nullable(f):
+                lines.append(f"{ind}{out}.{m} = std::nullopt;")
+            elif is_struct_array(f):
+                sub = self.resp.struct_fields(f)
+                for r, src, keys in self.mirror_sources(ps, f, req_fields):
+                    r = intersect(r, within)
+                    if r is None:
+                        continue
+                    c = "true" if r == within else self.cond(r)
+                    body_ind = ind if c == "true" else ind + "  "
+                    o, e, a = f"o{depth}", f"e{depth}", f"a{depth}"
+                    block = []
+                    if src == SINGLE:
+                        self.notes.append(f"{ps} ({self.vrange(r)}): one entry")
+                        block.append(f"{body_ind}auto& {o} = fill({out}.{m}).emplace_back();")
+                        block += self.fill(sub, o, req_fields, req_expr, p, body_ind, depth + 1, r)
+                    else:
+                        keydesc = ", ".join(f"{k} <- {'element' if q == ELEMENT else q['name']}" for k, q in keys.items())
+                        self.notes.append(f"{ps} <- {src['name']} ({self.vrange(r)}): {keydesc}")
+                        block.append(f"{body_ind}auto& {a} = fill({out}.{m});")
+                        block.append(f"{body_ind}for (const auto& {e} : items({req_expr}.{member_name(src['name'])})) {{")
+                        block.append(f"{body_ind}  auto& {o} = {a}.emplace_back();")
+                        for k, q in keys.items():
+                            srcv = e if q == ELEMENT else f"{e}.{member_name(q['name'])}"
+                            block.append(f"{body_ind}  copy_key({o}.{member_name(k)}, {srcv});")
+                        sub_req = None if is_prim_array(src) else self.req.struct_fields(src)
+                        block += self.fill(sub, o, sub_req, e, p, body_ind + "  ", depth + 1, r)
+                        block.append(f"{body_ind}}}")
+                    if c == "true":
+                        lines.append(f"{ind}{{")
+                        lines += [("  " + x) for x in block]
+                        lines.append(f"{ind}}}")
+                    else:
+                        lines.append(f"{ind}if ({c}) {{")
+                        lines += block
+                        lines.append(f"{ind}}}")
+            elif t not in PRIMS and not t.startswith("[]") and not is_nullable(f):
+                lines += self.fill(self.resp.struct_fields(f), f"{out}.{m}", None, None, p, ind, depth, within)
+        return lines
+
+    def error_function(self):
+        name = snake(self.api)
+        body = self.fill(self.resp.spec["fields"], "resp", self.req.spec["fields"], "req", [], "  ", 0, self.valid)
+        out = [f"// {self.api} (key {self.key}, {self.vrange(self.valid)})."]
+        out += [f"//   {n}" for n in self.notes] or ["//   no mirrored arrays"]
+        out += [f"std::optional<writer> {name}_error(reader& r, int16_t v, int16_t ec) {{",
+                f"  {self.req_top} req;",
+                "  req.decode(r, v);",
+                "  if (!r.ok()) return std::nullopt;",
+                "  (void)ec;",
+                f"  {self.resp_top} resp;"]
+        out += body
+        out += ["  writer w;",
+                "  resp.encode(w, v);",
+                "  return w;",
+                "}", ""]
+        return out
+
+    # -- request summaries --------------------------------------------------------------------
+    def summarize(self, fields, expr, topic, path, ind, depth, within):
+        """Statements adding what `expr` names to summary `s`; `topic` is the current topic entry
+        and `within` the version range the statements run in."""
+        lines = []
+        for f in fields:
+            pv = intersect(present_versions(self.req, f), within)
+            if pv is None:
+                continue
+            p = path + [f["name"]]
+            if (self.api, ".".join(p)) in SUMMARY_SKIP:
+                self.used.add(("skip", ".".join(p)))
+                continue
+            c = "true" if pv == within else self.cond(pv)
+            v = f"{expr}.{member_name(f['name'])}"
+            stmts = []
+            e = f"e{depth}"
+            if is_struct_array(f):
+                sub = self.req.struct_fields(f)
+                kinds = {field_kind(q): q for q in sub if not q["type"].startswith("[]") and field_kind(q)}
+                if topic is None and ("topic" in kinds or "topic_id" in kinds):
+                    t = f"t{depth}"
+                    inner = [f"{ind}  auto& {t} = s.topics.emplace_back();"]
+                    if "topic" in kinds:
+                        q = kinds["topic"]
+                        qc = self.sub_cond(q, pv)
+                        st = f"set_name({t}.name, {e}.{member_name(q['name'])});"
+                        inner.append(f"{ind}  {st}" if qc == "true" else f"{ind}  if ({qc}) {st}")
+                    if "topic_id" in kinds:
+                        q = kinds["topic_id"]
+                        qc = self.sub_cond(q, pv)
+                        st = f"{t}.id = {e}.{member_name(q['name'])};"
+                        inner.append(f"{ind}  {st}" if qc == "true" else f"{ind}  if ({qc}) {st}")
+                    inner += self.summarize(sub, e, t, p, ind + "  ", depth + 1, pv)
+                    stmts = [f"{ind}for (const auto& {e} : items({v})) {{"] + inner + [f"{ind}}}"]
+                elif topic is not None and "partition" in kinds:
+                    q = kinds["partition"]
+                    stmts = [f"{ind}for (const auto& {e} : items({v})) {topic}.partitions.push_back({e}.{member_name(q['name'])});"]
+                elif topic is None and "ResourceType" in kinds and "ResourceName" in kinds:
+                    stmts = [f"{ind}for (const auto& {e} : items({v}))",
+                             f"{ind}  if ({e}.resource_type == {TOPIC_RESOURCE_TYPE}) s.topics.emplace_back().name = {e}.resource_name;"]
+                else:
+                    inner = self.summarize(sub, e, topic, p, ind + "  ", depth + 1, pv)
+                    if inner:
+                        stmts = [f"{ind}for (const auto& {e} : items({v})) {{"] + inner + [f"{ind}}}"]
+            elif is_prim_array(f):
+                k = element_kind(f)
+                if k == "topic" and topic is None:
+                    stmts = [f"{ind}for (const auto& {e} : items({v})) s.topics.emplace_back().name = {e};"]
+                elif k == "partition" and topic is not None:
+                    stmts = [f"{ind}for (int32_t {e} : items({v})) {topic}.partitions.push_back({e});"]
+                elif k == "group":
+                    stmts = [f"{ind}for (const auto& {e} : items({v})) s.group_ids.push_back({e});"]
+                elif k == "transactional_id":
+                    stmts = [f"{ind}for (const auto& {e} : items({v})) s.transactional_ids.push_back({e});"]
+            elif f["type"] == "string":
+                k = field_kind(f)
+                if k == "group":
+                    stmts = [f"{ind}add_id(s.group_ids, {v});"]
+                elif k == "transactional_id":
+                    stmts = [f"{ind}add_id(s.transactional_ids, {v});"]
+            if not stmts:
+                continue
+            if c == "true":
+                lines += stmts
+            else:
+                lines.append(f"{ind}if ({c}) {{")
+                lines += ["  " + x for x in stmts]
+                lines.append(f"{ind}}}")
+        return lines
+
+    def sub_cond(self, f, within):
+        """Condition for field f inside code that runs for versions `within`."""
+        r = intersect(present_versions(self.req, f), within)
+        return "false" if r is None else "true" if r == within else self.cond(r)
+
+    def summary_function(self):
+        name = snake(self.api)
+        body = self.summarize(self.req.spec["fields"], "req", None, [], "  ", 0, self.valid)
+        body += ["  " + x for x in SUMMARY_EXTRA.get(self.api, [])]
+        out = [f"request_summary {name}_summary(reader& r, int16_t v) {{",
+               f"  {self.req_top} req;",
+               "  req.decode(r, v);",
+               "  request_summary s;",
+               "  if (!r.ok()) return s;",
+               "  s.decoded = true;",
+               "  (void)v;"]
+        out += body
+        out += ["  return s;", "}", ""]
+        return out
+
+
+ERROR_RESPONSES_H = r"""#pragma once
+
+// Error responses for every API minikafka generates codecs for: the API's own response at the
+// request's version, with one error code in every error field (what Kafka's
+// AbstractRequest.getErrorResponse does by hand for each API). For fault injection and for
+// refusing a request without a handler.
+
+#include <cstdint>
+#include <optional>
+
+#include "protocol/error_code.h"
+#include "protocol/wire.h"
+
+namespace mk::proto {
+
+// The response BODY (no response header, no size prefix) answering the request `body` of
+// (api_key, version) with `error`:
+//  * every error code field of the response (top level, per topic, per partition, per group,
+//    per resource...) holds `error`; ErrorMessage fields are null;
+//  * response arrays that answer the entries of a request array list every request entry in
+//    request order, with its identifying fields copied (topic names and ids, partition indexes,
+//    group ids, resource types and names, member ids, coordinator keys); see the comment above
+//    each API's function in error_responses.cc for what mirrors what;
+//  * other arrays are empty (Metadata brokers, DescribeConfigs configs...), and other fields keep
+//    their schema defaults, except where Kafka's error responses use -1 (Produce BaseOffset, Fetch
+//    HighWatermark, OffsetFetch CommittedOffset, DeleteRecords LowWatermark, FindCoordinator
+//    NodeId/Port, InitProducerId ProducerEpoch); Fetch echoes the request's SessionId and gives
+//    each partition an empty, non-null record set.
+// `body` is the request body after the request header; it is taken by value, so the caller's
+// reader does not move. Returns nullopt when the key or version is not generated or the body does
+// not decode (the caller closes the connection, as for any malformed request). Trailing bytes
+// after a decoded body are ignored, as the handlers ignore them.
+// Note: the caller decides whether to answer at all (Produce with acks=0 gets no response) and
+// writes the response header (v0 for ApiVersions, see response_header_version()).
+// Pure function of its arguments: no state, callable from any thread.
+std::optional<writer> error_response(int16_t api_key, int16_t version, reader body, error_code error);
+
+// True when the response of (api_key, version) has a top-level ErrorCode, so that an error
+// response shows the error even for a request that lists no entries. False for unknown keys and
+// versions, and where the error can only go into entries (Produce, Metadata, ListOffsets,
+// OffsetCommit, CreateTopics, Fetch v0-6, OffsetFetch v0-1 and v8+, FindCoordinator v4+...):
+// there a request with no entries (Metadata for all topics, say) gets an answer with no error.
+bool has_top_level_error_code(int16_t api_key, int16_t version);
+
+}  // namespace mk::proto
+"""
+
+REQUEST_SUMMARY_H = r"""#pragma once
+
+// What a request names (topics, partitions, groups, transactional ids), for every API minikafka
+// generates codecs for; used to match fault-injection rules and to trace requests.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "protocol/wire.h"
+
+namespace mk::proto {
+
+struct request_summary {
+  struct topic {
+    std::string name;  // "" when the request names the topic by id only (Fetch v13+, ...)
+    uuid id;           // zero when the request names it by name only
+    // Partition indexes the request names for this topic, in request order; empty when the
+    // request names no partition (topic-level requests, or an entry with an empty list).
+    std::vector<int32_t> partitions;
+  };
+  // False when the key or version is not generated or the body did not decode; then every
+  // list below is empty.
+  bool decoded = false;
+  // One entry per topic entry of the request, in request order (a topic listed twice, or in two
+  // transactions of AddPartitionsToTxn v4+, appears twice). DescribeConfigs, AlterConfigs and
+  // IncrementalAlterConfigs list their TOPIC resources (type 2) here by name.
+  std::vector<topic> topics;
+  // GroupId fields and group id lists (DescribeGroups, DeleteGroups, OffsetFetch v8+ groups,
+  // FindCoordinator keys of type 0).
+  std::vector<std::string> group_ids;
+  // TransactionalId fields (non-null ones; several for AddPartitionsToTxn v4+; FindCoordinator
+  // keys of type 1).
+  std::vector<std::string> transactional_ids;
+};
+
+// Decodes the request `body` (after the request header) of (api_key, version) and lists what it
+// names. Fetch's ForgottenTopicsData and CreateTopics' replica assignments are not listed.
+// Returns a summary with decoded == false (and nothing else) when the key or version is not
+// generated or the body does not decode. `body` is taken by value: the caller's reader does not
+// move. Pure function of its arguments: no state, callable from any thread.
+request_summary summarize_request(int16_t api_key, int16_t version, reader body);
+
+}  // namespace mk::proto
+"""
+
+CC_HELPERS = r"""// A request array may be nullable (std::optional<std::vector>); null lists nothing.
+template <typename T>
+const std::vector<T>& items(const std::vector<T>& a) {
+  return a;
+}
+template <typename T>
+const std::vector<T>& items(const std::optional<std::vector<T>>& a) {
+  static const std::vector<T> none;
+  return a ? *a : none;
+}
+"""
+
+
+def render_error_responses(schema_dir):
+    """error_responses.{h,cc} and request_summary.{h,cc} for OUT_DIR."""
+    gens = [ApiGen(schema_dir, api) for api in APIS]
+    b = banner("*Request.json + *Response.json (APIS)")
+    files = {"error_responses.h": b + ERROR_RESPONSES_H, "request_summary.h": b + REQUEST_SUMMARY_H}
+
+    def dispatch(call, fail):
+        out = ["  switch (api_key) {"]
+        for g in sorted(gens, key=lambda g: g.key):
+            out += [f"    case {g.key}:  // {g.api}",
+                    f"      if (version < {g.valid[0]} || version > {g.valid[1]}) return {fail};",
+                    f"      return {snake(g.api)}_{call};"]
+        out += ["    default:", f"      return {fail};", "  }"]
+        return out
+
+    cc = [b.rstrip("\n"), "#include \"protocol/generated/error_responses.h\"", "",
+          "#include <optional>", "#include <string>", "#include <type_traits>", "#include <vector>", "",
+          "#include \"protocol/generated/all_messages.h\"", "",
+          "namespace mk::proto {", "namespace {", "", CC_HELPERS,
+          "// A response array to fill (a nullable one is made non-null).",
+          "template <typename T>",
+          "std::vector<T>& fill(std::vector<T>& a) {",
+          "  return a;",
+          "}",
+          "template <typename T>",
+          "std::vector<T>& fill(std::optional<std::vector<T>>& a) {",
+          "  return a.emplace();",
+          "}", "",
+          "// Copies an identifying field; a null name becomes \"\" where the response's is not nullable.",
+          "template <typename D, typename S>",
+          "void copy_key(D& d, const S& s) {",
+          "  if constexpr (std::is_same_v<D, std::string> && std::is_same_v<S, std::optional<std::string>>)",
+          "    d = s.value_or(std::string());",
+          "  else",
+          "    d = s;",
+          "}", ""]
+    for g in gens:
+        cc += g.error_function()
+    cc += ["}  // namespace", "",
+           "std::optional<writer> error_response(int16_t api_key, int16_t version, reader body, error_code error) {",
+           "  const int16_t ec = code(error);"]
+    cc += dispatch("error(body, version, ec)", "std::nullopt")
+    cc += ["}"]
+
+    cc += ["", "bool has_top_level_error_code(int16_t api_key, int16_t version) {", "  switch (api_key) {"]
+    for g in sorted(gens, key=lambda g: g.key):
+        top = [f for f in g.resp.spec["fields"] if f["name"] == "ErrorCode" and f["type"] == "int16"]
+        r = present_versions(g.resp, top[0]) if top else None
+        expr = "false" if r is None else f"version >= {r[0]} && version <= {r[1]}"
+        cc += [f"    case {g.key}:  // {g.api}", f"      return {expr};"]
+    cc += ["    default:", "      return false;", "  }", "}", "", "}  // namespace mk::proto", ""]
+    files["error_responses.cc"] = "\n".join(cc)
+
+    sc = [b.rstrip("\n"), "#include \"protocol/generated/request_summary.h\"", "",
+          "#include <optional>", "#include <string>", "#include <vector>", "",
+          "#include \"protocol/generated/all_messages.h\"", "",
+          "namespace mk::proto {", "namespace {", "", CC_HELPERS,
+          "void set_name(std::string& d, const std::string& s) { d = s; }",
+          "void set_name(std::string& d, const std::optional<std::string>& s) { d = s.value_or(std::string()); }", "",
+          "void add_id(std::vector<std::string>& to, const std::string& id) { to.push_back(id); }",
+          "void add_id(std::vector<std::string>& to, const std::optional<std::string>& id) {",
+          "  if (id) to.push_back(*id);",
+          "}", "",
+          "// FindCoordinator: KeyType 0 = group, 1 = transaction.",
+          "void add_coordinator_key(request_summary& s, int8_t key_type, const std::string& key) {",
+          "  if (key_type == 0) s.group_ids.push_back(key);",
+          "  if (key_type == 1) s.transactional_ids.push_back(key);",
+          "}", ""]
+    for g in gens:
+        sc += g.summary_function()
+    # A table entry for a generated API that matches no field is a typo or a schema change.
+    used = {(g.api, kind, path) for g in gens for kind, path in g.used}
+    for table, kind in ((ERROR_VALUES, "value"), (SUMMARY_SKIP, "skip")):
+        for api, path in table:
+            if api in APIS and (api, kind, path) not in used:
+                raise SystemExit(f"{api}: no field {path} (ERROR_VALUES / SUMMARY_SKIP entry)")
+    sc += ["}  // namespace", "",
+           "request_summary summarize_request(int16_t api_key, int16_t version, reader body) {"]
+    sc += dispatch("summary(body, version)", "request_summary{}")
+    sc += ["}", "", "}  // namespace mk::proto", ""]
+    files["request_summary.cc"] = "\n".join(sc)
+    return files
+
 
 
 def sync_dir(files, out_dir, check):

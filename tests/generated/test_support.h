@@ -11,8 +11,12 @@
 #include <initializer_list>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "protocol/wire.h"
@@ -122,6 +126,77 @@ class test_rng {
   std::mt19937_64 g_;
 };
 
+// A message value as a generic tree, for tests that check properties over every message type
+// without knowing its struct: objects list the fields present at one version by schema name
+// ("ErrorCode", "PartitionIndex") in schema order; integers and bools are `integer`, strings and
+// bytes `text`, uuids `text` (32 hex digits), record data `text` ("<n> bytes"), null values `null`.
+// Unknown tagged fields are left out.
+struct test_node {
+  enum class kind { null, integer, real, text, list, object };
+  kind k = kind::null;
+  int64_t integer = 0;
+  double real = 0;
+  std::string text;
+  std::vector<test_node> items;                            // list
+  std::vector<std::pair<std::string, test_node>> fields;  // object
+
+  static test_node object() {
+    test_node n;
+    n.k = kind::object;
+    return n;
+  }
+  void add(std::string name, test_node value) { fields.emplace_back(std::move(name), std::move(value)); }
+  // The field called `name`, or nullptr (also when this is not an object).
+  const test_node* field(std::string_view name) const {
+    for (const auto& [n, value] : fields)
+      if (n == name) return &value;
+    return nullptr;
+  }
+};
+
+namespace detail {
+template <typename T>
+struct is_optional : std::false_type {};
+template <typename T>
+struct is_optional<std::optional<T>> : std::true_type {};
+template <typename T>
+struct is_vector : std::false_type {};
+template <typename T>
+struct is_vector<std::vector<T>> : std::true_type {};
+}  // namespace detail
+
+// A field's value as a test_node (the generated to_node() overloads call this for each field).
+template <typename T>
+test_node node_of(const T& x, int16_t v) {
+  test_node n;
+  if constexpr (detail::is_optional<T>::value) {
+    if (x) return node_of(*x, v);
+  } else if constexpr (detail::is_vector<T>::value) {
+    n.k = test_node::kind::list;
+    for (const auto& e : x) n.items.push_back(node_of(e, v));
+  } else if constexpr (std::is_integral_v<T>) {
+    n.k = test_node::kind::integer;
+    n.integer = static_cast<int64_t>(x);
+  } else if constexpr (std::is_floating_point_v<T>) {
+    n.k = test_node::kind::real;
+    n.real = x;
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    n.k = test_node::kind::text;
+    n.text = x;
+  } else if constexpr (std::is_same_v<T, uuid>) {
+    n.k = test_node::kind::text;
+    n.text = x.to_hex();
+  } else if constexpr (std::is_same_v<T, records>) {
+    if (!x.is_null) {
+      n.k = test_node::kind::text;
+      n.text = std::to_string(x.size()) + " bytes";
+    }
+  } else {
+    n = to_node(x, v);  // a generated struct (found by argument-dependent lookup)
+  }
+  return n;
+}
+
 enum class message_kind { request, response, data };
 
 // One message value behind a type-erased interface, for tests that loop over every message type.
@@ -134,6 +209,8 @@ class any_message {
   virtual void decode(reader& r, int16_t v) = 0;
   // Same message type and equal values (operator==, unknown tagged fields included).
   virtual bool equals(const any_message& other) const = 0;
+  // The value as a generic tree of the fields present at version v.
+  virtual test_node to_node(int16_t v) const = 0;
 };
 
 namespace detail {
@@ -141,6 +218,10 @@ namespace detail {
 template <typename T>
 void randomize_value(T& m, int16_t v, test_rng& rng) {
   randomize(m, v, rng);
+}
+template <typename T>
+test_node node_value(const T& m, int16_t v) {
+  return to_node(m, v);
 }
 }  // namespace detail
 
@@ -156,6 +237,7 @@ class typed_message final : public any_message {
     auto* o = dynamic_cast<const typed_message*>(&other);
     return o != nullptr && o->value == value;
   }
+  test_node to_node(int16_t v) const override { return detail::node_value(value, v); }
 };
 
 template <typename T>
