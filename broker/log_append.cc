@@ -5,6 +5,7 @@
 #include <climits>
 
 #include "broker/server.h"
+#include "broker/storage_error.h"
 #include "protocol/records/record_batch.h"
 
 namespace mk {
@@ -27,8 +28,10 @@ append_outcome append_batches(server& srv, topic_state& topic, partition_state& 
       case records::batch_error::unsupported_compression:
         out.error = error_code::unsupported_compression_type;
         break;
-      default:
+      case records::batch_error::corrupt_message:
+      case records::batch_error::none:  // not reached: replaced above when nothing was parsed
         out.error = error_code::corrupt_message;
+        break;
     }
     out.message = std::string("record batch rejected: ") + records::to_string(err);
     return out;
@@ -136,8 +139,7 @@ append_outcome append_batches(server& srv, topic_state& topic, partition_state& 
   }
   auto res = part.log->append(batches);
   if (!res) {
-    // Both are retriable for clients: KAFKA_STORAGE_ERROR makes them refresh metadata and retry.
-    out.error = error_code::kafka_storage_error;
+    out.error = storage_error_code(res.error());
     if (res.error() == storage::errc::out_of_memory) {
       out.message = "minikafka memory cap (--max-memory-bytes) reached; delete records or topics, or raise the cap";
       spdlog::warn("produce to {}-{} refused: memory cap of {} bytes reached", topic.name, part.index,
