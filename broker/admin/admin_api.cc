@@ -388,7 +388,11 @@ http_response read_records(topic_state& t, int32_t p, const http_request& req) {
   std::vector<uint8_t> scratch;
   std::vector<records::record_view> views;
   while (static_cast<int64_t>(recs.size()) < limit && next < log.end_offset()) {
-    auto rd = log.read(next, 1 << 20);
+    auto read = log.read(next, 1 << 20);
+    if (!read)
+      return kafka_error(storage_error_code(read.error()), "reading offset " + std::to_string(next) + " failed: storage " +
+                                                               storage::to_string(read.error()));
+    auto& rd = read.value();
     if (rd.chunks.empty()) break;
     int64_t advanced = next;
     for (const auto& c : rd.chunks) {
@@ -546,7 +550,10 @@ http_response reset_offsets(server& srv, const std::string& id, const http_reque
       if (!j.contains("timestamp") || !j["timestamp"].is_number_integer())
         return error_response(400, "bad_request", "\"timestamp\" (integer ms) is required");
       auto pos = position_for_timestamp(log, j["timestamp"].get<int64_t>());
-      off = pos.offset >= 0 ? pos.offset : log.end_offset();
+      if (!pos)
+        return kafka_error(storage_error_code(pos.error()), "reading partition " + std::to_string(p) +
+                                                                " failed: storage " + storage::to_string(pos.error()));
+      off = pos.value().offset >= 0 ? pos.value().offset : log.end_offset();
     } else {
       return error_response(400, "bad_request", "\"to\" must be earliest, latest, offset or timestamp");
     }
