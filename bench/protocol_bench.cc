@@ -483,7 +483,12 @@ void BM_fetch_assemble(benchmark::State& state) {
       if (!first_data && remaining <= 0) continue;
       const size_t limit = static_cast<size_t>(
           std::min<int64_t>(fetch_fixture::kPartitionMaxBytes, std::max<int64_t>(remaining, 0)));
-      auto rd = log.read(fx->offset(p, round), limit);
+      auto read = log.read(fx->offset(p, round), limit);
+      if (!read) {
+        state.SkipWithError("read failed");
+        return;
+      }
+      auto& rd = read.value();
       if (rd.chunks.empty()) continue;
       if (!first_data && rd.bytes > limit) continue;
       first_data = false;

@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "broker/storage_error.h"
 #include "storage/metadata_store.h"
 
 namespace mk {
@@ -110,7 +111,7 @@ topic_error cluster::create_topic(const create_spec& spec, bool validate_only, t
 topic_error cluster::add_partitions(topic_state& t, int32_t count) {
   for (int32_t i = static_cast<int32_t>(t.partitions.size()); i < count; ++i) {
     auto log = engine_.open_log(t.id.to_hex(), i);
-    if (!log) return {error_code::kafka_storage_error, std::string("cannot open log: ") + storage::to_string(log.error())};
+    if (!log) return {storage_error_code(log.error()), std::string("cannot open log: ") + storage::to_string(log.error())};
     auto p = std::make_shared<partition_state>();
     p->index = i;
     // One node today: it leads everything. With several nodes this becomes a placement policy.
@@ -161,13 +162,13 @@ topic_error cluster::persist(const topic_state& t) {
   r.replication_factor = t.replication_factor;
   r.configs = t.configs.overrides;
   if (auto st = engine_.metadata().put_topic(r); !st)
-    return {error_code::kafka_storage_error, std::string("cannot store topic metadata: ") + storage::to_string(st.error())};
+    return {storage_error_code(st.error()), std::string("cannot store topic metadata: ") + storage::to_string(st.error())};
   return {};
 }
 
 topic_error cluster::recover() {
   auto loaded = engine_.metadata().load_topics();
-  if (!loaded) return {error_code::kafka_storage_error, std::string("cannot load topics: ") + storage::to_string(loaded.error())};
+  if (!loaded) return {storage_error_code(loaded.error()), std::string("cannot load topics: ") + storage::to_string(loaded.error())};
   for (const auto& r : loaded.value()) {
     auto t = std::make_unique<topic_state>();
     t->name = r.name;

@@ -106,20 +106,23 @@ std::vector<uint8_t> encode_filtered(const rec::batch_header& h,
 }
 
 // Calls `fn(header, chunk)` for every stored batch from `from` on, in order, reading the log in
-// windows, until `fn` returns false or the log ends.
+// windows, until `fn` returns false or the log ends. The log's error when a read fails (`fn` has
+// then seen the batches before it).
 template <typename Fn>
-void for_each_batch(const storage::partition_log& log, int64_t from, Fn&& fn) {
+storage::status for_each_batch(const storage::partition_log& log, int64_t from, Fn&& fn) {
   int64_t pos = std::max(from, log.start_offset());
   while (pos < log.end_offset()) {
     auto rd = log.read(pos, kReadWindow);
-    if (rd.chunks.empty()) return;
-    for (const auto& c : rd.chunks) {
-      if (c.size < rec::batch_header_size) return;  // not a v2 batch: nothing we can do
+    if (!rd) return rd.error();
+    if (rd.value().chunks.empty()) break;
+    for (const auto& c : rd.value().chunks) {
+      if (c.size < rec::batch_header_size) return storage::ok();  // not a v2 batch: nothing we can do
       const auto h = rec::read_batch_header(c.data);
-      if (!fn(h, c)) return;
+      if (!fn(h, c)) return storage::ok();
       pos = h.last_offset() + 1;
     }
   }
+  return storage::ok();
 }
 
 // One batch of the filtering pass: where it was and what replaces it.
@@ -180,7 +183,7 @@ compaction_stats compact_partition(storage::partition_log& log, const compaction
   std::vector<uint8_t> scratch;
   std::vector<rec::record_view> recs;
   const int64_t lag_limit = sat_add(now_ms, -settings.min_compaction_lag_ms);
-  for_each_batch(log, progress.cleaned_to, [&](const rec::batch_header& h, const shared_chunk& c) {
+  const auto scanned = for_each_batch(log, progress.cleaned_to, [&](const rec::batch_header& h, const shared_chunk& c) {
     if (h.last_offset() >= end - 1) return false;  // the last batch stays (active tail)
     if (h.max_timestamp > lag_limit) {             // too recent for min.compaction.lag.ms
       lag_recheck = sat_add(h.max_timestamp, settings.min_compaction_lag_ms);
@@ -195,6 +198,13 @@ compaction_stats compact_partition(storage::partition_log& log, const compaction
     }
     return true;
   });
+  if (!scanned) {
+    // Nothing written yet. Skip the partition; checked_end = -1 makes the next tick look again.
+    spdlog::warn("compaction of {}: reading the log failed: {}; skipped", name, storage::to_string(scanned.error()));
+    ++st.failures;
+    progress.checked_end = -1;
+    return st;
+  }
 
   if (dirty_end <= progress.cleaned_to && !horizon_due) {
     progress.recheck_at_ms = std::min(lag_recheck, progress.next_horizon_ms);
@@ -242,7 +252,7 @@ compaction_stats compact_partition(storage::partition_log& log, const compaction
   };
 
   std::vector<const rec::record_view*> keep;
-  for_each_batch(log, start, [&](const rec::batch_header& h, const shared_chunk& c) {
+  const auto filtered_all = for_each_batch(log, start, [&](const rec::batch_header& h, const shared_chunk& c) {
     if (h.base_offset >= dirty_end) return false;
     filtered f{h.base_offset, h.last_offset(), false,
                storage::batch_to_append{h.base_offset, h.last_offset(), h.max_timestamp, c}};
@@ -338,9 +348,15 @@ compaction_stats compact_partition(storage::partition_log& log, const compaction
     }
     return true;
   });
-  if (!write_failed && !flush()) write_failed = true;
+  if (!filtered_all) {
+    // The windows already written are valid; the rest waits for the retry below.
+    spdlog::warn("compaction of {}: reading the log failed: {}; pass abandoned", name,
+                 storage::to_string(filtered_all.error()));
+    ++st.failures;
+  }
+  if (!write_failed && filtered_all && !flush()) write_failed = true;
 
-  if (write_failed) {
+  if (write_failed || !filtered_all) {
     // Retry from scratch at the next tick (what was written is a valid, partly cleaned log).
     progress.checked_end = -1;
     progress.recheck_at_ms = kMaxMs;

@@ -5,6 +5,7 @@
 #include <climits>
 #include <vector>
 
+#include "broker/storage_error.h"
 #include "protocol/records/record_batch.h"
 
 namespace mk {
@@ -164,8 +165,7 @@ append_outcome append_batches(topic_state& topic, partition_state& part, shared_
   append_outcome out;
   auto res = part.log->append(batches);
   if (!res) {
-    // Both are retriable for clients: KAFKA_STORAGE_ERROR makes them refresh metadata and retry.
-    out.error = error_code::kafka_storage_error;
+    out.error = storage_error_code(res.error());
     if (res.error() == storage::errc::out_of_memory) {
       out.message = "minikafka memory cap (--max-memory-bytes) reached; delete records or topics, or raise the cap";
       spdlog::warn("produce to {}-{} refused: memory cap of {} bytes reached", topic.name, part.index,

@@ -19,7 +19,13 @@ size_t apply_retention(const topic_state& topic, partition_state& p, int64_t now
   // Walk the oldest batches one at a time; stop at the first that must stay.
   for (;;) {
     if (new_start >= log.end_offset()) break;
-    auto first = log.read(new_start, 0);
+    auto read = log.read(new_start, 0);
+    if (!read) {
+      spdlog::warn("retention on {}-{} skipped: reading offset {} failed: {}", topic.name, p.index, new_start,
+                   storage::to_string(read.error()));
+      return 0;
+    }
+    const auto& first = read.value();
     if (first.chunks.empty()) break;
     const auto& c = first.chunks.front();
     if (c.size < records::batch_header_size) break;

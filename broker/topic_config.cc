@@ -75,8 +75,12 @@ std::optional<std::string> validate_topic_config(const std::string& name, const 
         return "Invalid value " + value + " for configuration " + name + ": Not a number of type DOUBLE";
       }
       break;
-    default:
-      break;
+    case config_type::unknown:
+    case config_type::string:
+    case config_type::list:
+    case config_type::class_:
+    case config_type::password:
+      break;  // checked by name below, where at all
   }
   if (name == "message.timestamp.type" && value != "CreateTime" && value != "LogAppendTime")
     return "Invalid value " + value + " for configuration message.timestamp.type: String must be one of: CreateTime, LogAppendTime";

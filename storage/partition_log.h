@@ -5,7 +5,9 @@
 // batch header alongside the bytes. Implementations: storage/memory (default), storage/rocksdb.
 //
 // Threading: a partition_log is not thread-safe; the broker calls it from its one state thread.
-// Failures are values (result<T>); exceptions are for bugs only.
+// Failures are values (result<T>); exceptions are for bugs only. Every call that may touch the
+// backend's storage (append, read, the timestamp lookups, truncation, replace_range) returns one;
+// start_offset, end_offset and size_bytes are kept in memory and cannot fail.
 #pragma once
 
 #include <cstdint>
@@ -83,8 +85,9 @@ class partition_log {
   // by replace_range, the next stored batch), in order, until adding the next batch would exceed
   // `max_bytes`. The first batch is always included, even when it alone is larger than
   // `max_bytes`, so a consumer can always make progress. Empty when from >= end_offset() or
-  // from < start_offset().
-  virtual read_result read(int64_t from, size_t max_bytes) const = 0;
+  // from < start_offset(). io_error when the backend fails to read (or finds its stored bytes
+  // inconsistent): then nothing is returned, never a partial answer that looks whole.
+  virtual result<read_result> read(int64_t from, size_t max_bytes) const = 0;
 
   // First offset still in the log (the log start offset) and the offset the next append gets.
   virtual int64_t start_offset() const = 0;
@@ -116,11 +119,12 @@ class partition_log {
   virtual size_t size_bytes() const = 0;
 
   // The first batch (in offset order) whose max_timestamp >= ts, if any (ListOffsets by time).
-  virtual std::optional<stored_batch> find_by_timestamp(int64_t ts) const = 0;
+  // io_error when the backend fails to read that batch.
+  virtual result<std::optional<stored_batch>> find_by_timestamp(int64_t ts) const = 0;
 
   // The batch holding the largest max_timestamp (earliest such batch on ties), if any
-  // (ListOffsets MAX_TIMESTAMP).
-  virtual std::optional<stored_batch> max_timestamp_batch() const = 0;
+  // (ListOffsets MAX_TIMESTAMP). io_error when the backend fails to read that batch.
+  virtual result<std::optional<stored_batch>> max_timestamp_batch() const = 0;
 };
 
 class metadata_store;  // storage/metadata_store.h

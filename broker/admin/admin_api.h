@@ -2,7 +2,8 @@
 // created over HTTP is in the next Metadata response and the reverse.
 //
 // Routes (all JSON unless noted; errors are {"error": code, "message": text} with status 400 bad
-// input, 404 unknown, 405 wrong method, 409 conflict/exists, 413 too large, 503 storage):
+// input, 404 unknown, 405 wrong method, 409 conflict/exists, 413 too large, 500 broker bug,
+// 503 storage failure with "error": "KAFKA_STORAGE_ERROR"):
 //   GET    /health                                   ready when the Kafka listener serves
 //   GET    /v1/cluster                               broker id, listeners, version, uptime, storage
 //   GET    /v1/topics                                list

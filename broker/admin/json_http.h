@@ -52,7 +52,9 @@ inline int status_for(proto::error_code e) {
       return 404;
     case proto::error_code::kafka_storage_error:
       return 503;
-    default:  // every other Kafka error is a refused request
+    case proto::error_code::unknown_server_error:
+      return 500;
+    default:  // on purpose: every other of Kafka's ~130 codes is a refused request
       return 400;
   }
 }

@@ -6,6 +6,7 @@
 
 #include "broker/handlers/handler.h"
 #include "protocol/generated/api_keys.h"
+#include "protocol/generated/error_responses.h"
 
 namespace mk {
 
@@ -14,18 +15,6 @@ namespace {
 std::string api_name(int16_t key) {
   const auto* a = proto::find_api_key(key);
   return a ? a->name : "unknown";
-}
-
-// The encoded body of `api`'s response at the request's version carrying `err` in every error
-// field (per topic and partition where the request names them). False when the request body
-// does not decode.
-bool error_body(const proto::request_header& h, proto::reader body, proto::error_code err, proto::writer& out) {
-  // Filled in by the generated error responses (protocol/generated/error_responses.h).
-  (void)h;
-  (void)body;
-  (void)err;
-  (void)out;
-  return false;
 }
 
 }  // namespace
@@ -126,11 +115,15 @@ asio::awaitable<reply> dispatcher::intercepted(const api_entry& e, request_conte
       rep = co_await e.fn(ctx, body);
       break;
     case intercept_action::kind::error:
-      if (!error_body(ctx.header, body, decided.error, rep.body)) {
+      // That API's own response at that version, with the error in every error field (per
+      // topic and partition where the request names them).
+      if (auto w = proto::error_response(ctx.header.api_key, ctx.version(), body, decided.error)) {
+        rep.body = std::move(*w);
+        rep.errors = 1;
+      } else {
         rep.ok = false;
         rep.error = std::string("malformed ") + e.name + " v" + std::to_string(ctx.version());
       }
-      rep.errors = 1;
       break;
     case intercept_action::kind::drop:
       rep.respond = false;

@@ -7,6 +7,7 @@
 //  * Missing topic or partition: UNKNOWN_TOPIC_OR_PARTITION; not led here:
 //    NOT_LEADER_OR_FOLLOWER.
 #include "broker/handlers/handler.h"
+#include "broker/storage_error.h"
 
 namespace mk::handlers {
 
@@ -36,7 +37,7 @@ proto::delete_records_response delete_records(request_context& ctx, proto::delet
         continue;
       }
       if (auto st = log.truncate_before(target); !st) {
-        pr.error_code = code(error_code::kafka_storage_error);
+        pr.error_code = code(storage_error_code(st.error()));
         continue;
       }
       pr.low_watermark = log.start_offset();

@@ -13,7 +13,8 @@
 //    stable offset (= high watermark: no open transactions) and log start offset.
 //  * OFFSET_OUT_OF_RANGE outside [log start, log end]; UNKNOWN_TOPIC_OR_PARTITION (v0-12) or
 //    UNKNOWN_TOPIC_ID (v13+) for missing topics; NOT_LEADER_OR_FOLLOWER when this node does not
-//    lead; FENCED/UNKNOWN_LEADER_EPOCH for a stale/future current_leader_epoch (v9+).
+//    lead; FENCED/UNKNOWN_LEADER_EPOCH for a stale/future current_leader_epoch (v9+);
+//    KAFKA_STORAGE_ERROR (storage_error_code) when the log fails to read, at once, not parked.
 //  * Fetch sessions (v7+) are not created: session_id 0 tells clients to keep sending full
 //    requests, which Kafka allows.
 // Version notes: v3+ max_bytes; v4+ isolation level and aborted transactions (empty for
@@ -23,6 +24,7 @@
 
 
 #include "broker/handlers/handler.h"
+#include "broker/storage_error.h"
 #include "protocol/records/legacy.h"
 
 namespace mk::handlers {
@@ -122,7 +124,14 @@ build_result build(request_context& ctx, const proto::fetch_request& req) {
       if (fp.fetch_offset == log.end_offset() || fp.partition_max_bytes <= 0) continue;
       if (!first_data && remaining <= 0) continue;
       size_t limit = static_cast<size_t>(std::min<int64_t>(fp.partition_max_bytes, std::max<int64_t>(remaining, 0)));
-      auto rd = log.read(fp.fetch_offset, limit);
+      auto read = log.read(fp.fetch_offset, limit);
+      if (!read) {
+        spdlog::warn("{}: fetch from {}-{} at {} failed: storage {}", ctx.peer, t->name, p.index, fp.fetch_offset,
+                     storage::to_string(read.error()));
+        fail(storage_error_code(read.error()));
+        continue;
+      }
+      auto& rd = read.value();
       if (rd.chunks.empty()) continue;
       if (!first_data && rd.bytes > limit) continue;  // only the very first batch may exceed limits
       first_data = false;

@@ -8,8 +8,12 @@
 //  * No replicas, so isolation_level only matters under open transactions (none yet).
 // Version notes: v0 answers old_style_offsets (up to max_num_offsets: [latest] or [start]);
 // v4+ report the leader epoch; a partition this node does not lead gets NOT_LEADER_OR_FOLLOWER.
+// A log that fails to read the batch a lookup by time needs: KAFKA_STORAGE_ERROR (storage_error_code).
+#include <spdlog/spdlog.h>
+
 #include "broker/handlers/handler.h"
 #include "broker/log_lookup.h"
+#include "broker/storage_error.h"
 
 namespace mk::handlers {
 
@@ -33,26 +37,33 @@ proto::list_offsets_response list_offsets(request_context& ctx, proto::list_offs
         continue;
       }
       auto& log = *p->log;
-      log_position f;
+      storage::result<log_position> found = log_position{};
       switch (rp.timestamp) {
         case -2:
         case -4:
-          f = {log.start_offset(), -1};
+          found = log_position{log.start_offset(), -1};
           break;
         case -1:
         case -5:
-          f = {log.end_offset(), -1};
+          found = log_position{log.end_offset(), -1};
           break;
         case -3:
-          f = max_timestamp_position(log);
+          found = max_timestamp_position(log);
           break;
         default:
           if (rp.timestamp < 0) {
             pr.error_code = code(error_code::invalid_request);
             continue;
           }
-          f = position_for_timestamp(log, rp.timestamp);
+          found = position_for_timestamp(log, rp.timestamp);
       }
+      if (!found) {
+        spdlog::warn("list offsets of {}-{} at {} failed: storage {}", rt.name, rp.partition_index, rp.timestamp,
+                     storage::to_string(found.error()));
+        pr.error_code = code(storage_error_code(found.error()));
+        continue;
+      }
+      log_position f = found.value();
       if (f.offset >= 0 && f.offset < log.start_offset()) f.offset = log.start_offset();
       if (v == 0) {
         if (rp.max_num_offsets > 0 && f.offset >= 0) pr.old_style_offsets.push_back(f.offset);

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "broker/log_lookup.h"
+#include "broker/storage_error.h"
 #include "protocol/generated/consumer_protocol_assignment.h"
 
 namespace mk::services {
@@ -171,7 +172,10 @@ group_result groups_service::reset_offsets(const std::string& group_id, const st
         break;
       case reset_target::kind::timestamp: {
         auto pos = position_for_timestamp(log, target.value);
-        off = pos.offset >= 0 ? pos.offset : log.end_offset();
+        if (!pos)
+          return {storage_error_code(pos.error()),
+                  "reading partition " + std::to_string(p) + " failed: storage " + storage::to_string(pos.error())};
+        off = pos.value().offset >= 0 ? pos.value().offset : log.end_offset();
         break;
       }
     }

@@ -4,6 +4,7 @@
 
 #include <map>
 
+#include "broker/storage_error.h"
 #include "protocol/records/legacy.h"
 #include "protocol/records/record_batch.h"
 
@@ -131,7 +132,13 @@ records_read records_service::read_records(topic_state& topic, int32_t partition
   std::vector<records::record_view> views;
   auto full = [&] { return static_cast<int64_t>(out.records.size()) >= limit; };
   while (!full() && next < log.end_offset()) {
-    auto rd = log.read(next, 1 << 20);
+    auto read = log.read(next, 1 << 20);
+    if (!read) {
+      out.error = storage_error_code(read.error());
+      out.message = "reading offset " + std::to_string(next) + " failed: storage " + storage::to_string(read.error());
+      return out;
+    }
+    auto& rd = read.value();
     if (rd.chunks.empty()) break;
     int64_t advanced = next;
     for (const auto& c : rd.chunks) {

@@ -53,7 +53,7 @@ result<int64_t> memory_log::append(std::span<const batch_to_append> batches) {
   return first_base;
 }
 
-read_result memory_log::read(int64_t from, size_t max_bytes) const {
+result<read_result> memory_log::read(int64_t from, size_t max_bytes) const {
   read_result out;
   if (from < start_offset_ || from >= end_offset_) return out;
   // First batch whose last_offset >= from: the one containing `from`, or the next one when
@@ -126,11 +126,11 @@ std::optional<stored_batch> memory_log::stored_at(std::optional<size_t> i) const
   return to_stored(batches_[*i]);
 }
 
-std::optional<stored_batch> memory_log::find_by_timestamp(int64_t ts) const {
+result<std::optional<stored_batch>> memory_log::find_by_timestamp(int64_t ts) const {
   return stored_at(ts_index_.first_at_or_after(ts));
 }
 
-std::optional<stored_batch> memory_log::max_timestamp_batch() const {
+result<std::optional<stored_batch>> memory_log::max_timestamp_batch() const {
   return stored_at(ts_index_.max_position());
 }
 

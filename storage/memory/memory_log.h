@@ -71,7 +71,8 @@ class memory_log final : public partition_log {
   // not contiguous from end_offset() or a batch has last_offset < base_offset; out_of_memory
   // when the budget would be exceeded. All-or-nothing.
   result<int64_t> append(std::span<const batch_to_append> batches) override;
-  read_result read(int64_t from, size_t max_bytes) const override;
+  // Never fails: the batches are in memory.
+  result<read_result> read(int64_t from, size_t max_bytes) const override;
   int64_t start_offset() const override { return start_offset_; }
   int64_t end_offset() const override { return end_offset_; }
   status truncate_before(int64_t offset) override;
@@ -80,8 +81,9 @@ class memory_log final : public partition_log {
   status replace_range(int64_t from, int64_t to_exclusive,
                        std::span<const batch_to_append> batches) override;
   size_t size_bytes() const override { return size_bytes_; }
-  std::optional<stored_batch> find_by_timestamp(int64_t ts) const override;
-  std::optional<stored_batch> max_timestamp_batch() const override;
+  // Never fail.
+  result<std::optional<stored_batch>> find_by_timestamp(int64_t ts) const override;
+  result<std::optional<stored_batch>> max_timestamp_batch() const override;
 
   // Number of batches currently stored (tests, metrics).
   size_t batch_count() const { return batches_.size(); }

@@ -26,14 +26,16 @@ db_handle::~db_handle() {
   delete db;
 }
 
-errc db_handle::fail(std::string_view what, const rocksdb::Status& s) {
+errc db_handle::fail(std::string_view what, const rocksdb::Status& s) const {
   return fail(what, s.ToString());
 }
 
-errc db_handle::fail(std::string_view what, std::string_view detail) {
-  last_error.assign(what);
-  last_error += ": ";
-  last_error += detail;
+errc db_handle::fail(std::string_view what, std::string_view detail) const {
+  if (info_log != nullptr) {
+    rocksdb::Log(rocksdb::InfoLogLevel::ERROR_LEVEL, info_log, "minikafka: %.*s: %.*s",
+                 static_cast<int>(what.size()), what.data(), static_cast<int>(detail.size()),
+                 detail.data());
+  }
   return errc::io_error;
 }
 
@@ -77,8 +79,9 @@ constexpr char kFormatKey[] = "minikafka.format";
 constexpr char kFormatVersion[] = "1";
 
 // Database-wide options.
-rocksdb::DBOptions make_db_options() {
+rocksdb::DBOptions make_db_options(const rocksdb_options& opts) {
   rocksdb::DBOptions o;
+  if (opts.env != nullptr) o.env = opts.env;  // tests: fault injection
   o.create_if_missing = true;
   o.create_missing_column_families = true;
   // Two cores: one flush and one compaction at a time is all the machine can give RocksDB
@@ -148,8 +151,9 @@ rocksdb::ColumnFamilyOptions make_small_options(const std::shared_ptr<rocksdb::C
   return o;
 }
 
-// Opens the database into `h`; io_error (with h.last_error set) on failure.
-status open_db(db_handle& h, const std::string& dir, const rocksdb_options& opts) {
+// Opens the database into `h`; false with the reason in `error` on failure.
+bool open_db(db_handle& h, const std::string& dir, const rocksdb_options& opts,
+             std::string& error) {
   auto cache = rocksdb::NewLRUCache(opts.block_cache_bytes);
   const auto small = make_small_options(cache);
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
@@ -161,8 +165,11 @@ status open_db(db_handle& h, const std::string& dir, const rocksdb_options& opts
   };
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* db = nullptr;
-  auto s = rocksdb::DB::Open(make_db_options(), dir, cfs, &handles, &db);
-  if (!s.ok()) return h.fail("open " + dir, s);
+  auto s = rocksdb::DB::Open(make_db_options(opts), dir, cfs, &handles, &db);
+  if (!s.ok()) {
+    error = "open " + dir + ": " + s.ToString();
+    return false;
+  }
   h.db = db;
   h.default_cf = handles[0];
   h.logs = handles[1];
@@ -170,6 +177,7 @@ status open_db(db_handle& h, const std::string& dir, const rocksdb_options& opts
   h.topics = handles[3];
   h.offsets = handles[4];
   h.write_options.sync = opts.sync;
+  h.info_log = db->GetDBOptions().info_log;
 
   // Format version: written on first open, checked afterwards.
   std::string version;
@@ -178,24 +186,26 @@ status open_db(db_handle& h, const std::string& dir, const rocksdb_options& opts
     rocksdb::WriteOptions wo;
     wo.sync = true;
     s = db->Put(wo, h.default_cf, kFormatKey, kFormatVersion);
-    if (!s.ok()) return h.fail("write format version", s);
+    if (!s.ok()) {
+      error = "write format version: " + s.ToString();
+      return false;
+    }
   } else if (!s.ok()) {
-    return h.fail("read format version", s);
+    error = "read format version: " + s.ToString();
+    return false;
   } else if (version != kFormatVersion) {
-    return h.fail("open " + dir, "unsupported on-disk format version '" + version + "'");
+    error = "open " + dir + ": unsupported on-disk format version '" + version + "'";
+    return false;
   }
-  return ok();
+  return true;
 }
 
 }  // namespace
 
 rocksdb_engine::rocksdb_engine(const std::string& dir, rocksdb_options opts)
     : dir_(dir), opts_(opts), db_(std::make_shared<db_handle>()) {
-  if (!open_db(*db_, dir_, opts_).ok()) {
-    // Keep the error text, drop whatever was opened.
-    auto failed = std::make_shared<db_handle>();
-    failed->last_error = std::move(db_->last_error);
-    db_ = std::move(failed);
+  if (!open_db(*db_, dir_, opts_, open_error_)) {
+    db_ = std::make_shared<db_handle>();  // drop whatever was opened
   }
   metadata_ = std::make_unique<rocksdb_metadata_store>(db_);
 }
@@ -204,7 +214,6 @@ rocksdb_engine::~rocksdb_engine() = default;
 
 bool rocksdb_engine::is_open() const { return db_->db != nullptr; }
 
-const std::string& rocksdb_engine::last_error() const { return db_->last_error; }
 
 metadata_store& rocksdb_engine::metadata() { return *metadata_; }
 
@@ -239,7 +248,7 @@ result<std::unique_ptr<rocksdb_engine>> open_rocksdb_engine(const std::string& d
                                                             std::string* error_message) {
   auto engine = std::make_unique<rocksdb_engine>(dir, opts);
   if (!engine->is_open()) {
-    if (error_message != nullptr) *error_message = engine->last_error();
+    if (error_message != nullptr) *error_message = engine->open_error();
     return errc::io_error;
   }
   return engine;

@@ -14,9 +14,10 @@
 // machine). On open, RocksDB replays the WAL up to the last complete write (point-in-time
 // recovery) and open_log rebuilds each log's offsets, sizes and index from log_meta.
 //
-// Failures never throw: open failures are reported by open_rocksdb_engine (or is_open() on a
-// directly constructed engine), later ones as errc::io_error, with RocksDB's status text in
-// last_error().
+// Failures never throw: open failures are reported by open_rocksdb_engine (or is_open() and
+// open_error() on a directly constructed engine), later ones as errc::io_error from the call
+// that failed, with RocksDB's status text written to RocksDB's info LOG (<dir>/LOG, lines
+// starting "minikafka:").
 //
 // Threading: not thread-safe. Runs on: broker state thread (RocksDB runs its own background
 // flush/compaction threads).
@@ -29,6 +30,10 @@
 
 #include "storage/metadata_store.h"
 #include "storage/partition_log.h"
+
+namespace rocksdb {
+class Env;
+}
 
 namespace mk::storage {
 
@@ -44,12 +49,15 @@ struct rocksdb_options {
   size_t logs_write_buffer_bytes = size_t{64} << 20;
   // Shared LRU block cache for all column families (reads of flushed batches).
   size_t block_cache_bytes = size_t{32} << 20;
+  // Tests only: the rocksdb::Env the database does its file I/O through (e.g. an EnvWrapper
+  // that fails reads). Not owned; must outlive the engine. Null: RocksDB's default Env.
+  rocksdb::Env* env = nullptr;
 };
 
 class rocksdb_engine final : public storage_engine {
  public:
   // Opens (creating if needed) the database in `dir`. Does not throw: on failure the engine is
-  // left closed (is_open() false, last_error() says why) and every operation fails with
+  // left closed (is_open() false, open_error() says why) and every operation fails with
   // io_error. Prefer open_rocksdb_engine, which reports the failure as a value.
   rocksdb_engine(const std::string& dir, rocksdb_options opts);
   ~rocksdb_engine() override;
@@ -72,12 +80,13 @@ class rocksdb_engine final : public storage_engine {
   bool is_open() const;
   const std::string& dir() const { return dir_; }
   const rocksdb_options& options() const { return opts_; }
-  // "<what failed>: <RocksDB status text>" for the most recent failure; empty if none.
-  const std::string& last_error() const;
+  // Why the database did not open ("<what failed>: <RocksDB status text>"); empty when open.
+  const std::string& open_error() const { return open_error_; }
 
  private:
   std::string dir_;
   rocksdb_options opts_;
+  std::string open_error_;
   std::shared_ptr<rocksdb_detail::db_handle> db_;
   std::unique_ptr<rocksdb_metadata_store> metadata_;
 };

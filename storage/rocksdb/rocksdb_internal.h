@@ -5,14 +5,16 @@
 // not see RocksDB's headers.
 //
 // Threading: like the rest of storage, used from the broker state thread only. RocksDB itself is
-// thread-safe; `last_error` is not.
+// thread-safe.
 #pragma once
 
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
 #include <rocksdb/status.h>
 #include <rocksdb/write_batch.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,17 +33,19 @@ struct db_handle {
   rocksdb::ColumnFamilyHandle* topics = nullptr;    // topic id hex -> topic_record
   rocksdb::ColumnFamilyHandle* offsets = nullptr;   // group|topic|partition -> offset_record
   rocksdb::WriteOptions write_options;              // .sync from rocksdb_options
-  // Text of the most recent failure ("what: status"), for the broker's log line.
-  std::string last_error;
+  // RocksDB's info LOG (<dir>/LOG), where fail() writes what went wrong.
+  std::shared_ptr<rocksdb::Logger> info_log;
 
   db_handle() = default;
   db_handle(const db_handle&) = delete;
   db_handle& operator=(const db_handle&) = delete;
   ~db_handle();
 
-  // Records `s` as the last error (prefixed with `what`) and returns errc::io_error.
-  errc fail(std::string_view what, const rocksdb::Status& s);
-  errc fail(std::string_view what, std::string_view detail);
+  // The storage boundary for a failed RocksDB call: writes "minikafka: <what>: <status or
+  // detail>" to RocksDB's info LOG (the errc reaching the broker carries no text) and returns
+  // errc::io_error.
+  errc fail(std::string_view what, const rocksdb::Status& s) const;
+  errc fail(std::string_view what, std::string_view detail) const;
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -160,7 +160,7 @@ result<int64_t> rocksdb_log::append(std::span<const batch_to_append> batches) {
   return batches.front().base_offset;
 }
 
-read_result rocksdb_log::read(int64_t from, size_t max_bytes) const {
+result<read_result> rocksdb_log::read(int64_t from, size_t max_bytes) const {
   read_result out;
   if (from < start_offset_ || from >= end_offset_) return out;
 
@@ -190,21 +190,16 @@ read_result rocksdb_log::read(int64_t from, size_t max_bytes) const {
   it->Seek(lower);
   for (auto e = first; e != stop; ++e, it->Next()) {
     if (!it->Valid()) {
-      if (!it->status().ok()) {
-        db_->fail("read", it->status());
-      } else {
-        db_->fail("read", "batch at offset " + std::to_string(e->base_offset) + " is missing");
-      }
-      break;
+      if (!it->status().ok()) return db_->fail("read", it->status());
+      return db_->fail("read", "batch at offset " + std::to_string(e->base_offset) + " is missing");
     }
     const rocksdb::Slice k = it->key();
     const rocksdb::Slice v = it->value();
     if (k.size() != kPrefixSize + 8 ||
         static_cast<int64_t>(get_be64(k.data() + kPrefixSize)) != e->base_offset ||
         v.size() != e->size) {
-      db_->fail("read", "stored batch does not match the index at offset " +
-                            std::to_string(e->base_offset));
-      break;
+      return db_->fail("read", "stored batch does not match the index at offset " +
+                                   std::to_string(e->base_offset));
     }
     if (v.size() != 0) std::memcpy(dst + pos, v.data(), v.size());
     out.chunks.push_back(buffer.slice(pos, v.size()));
@@ -311,34 +306,33 @@ status rocksdb_log::replace_range(int64_t from, int64_t to_exclusive,
   return ok();
 }
 
-std::optional<stored_batch> rocksdb_log::load(const entry& e) const {
+result<stored_batch> rocksdb_log::load(const entry& e) const {
   rocksdb::PinnableSlice value;
   const auto s =
       db_->db->Get(rocksdb::ReadOptions(), db_->logs, batch_key(prefix_, e.base_offset), &value);
-  if (!s.ok()) {
-    db_->fail("read batch", s);
-    return std::nullopt;
-  }
+  // NotFound included: the index says the batch is there.
+  if (!s.ok()) return db_->fail("read batch", s);
   if (value.size() != e.size) {
-    db_->fail("read batch", "stored batch does not match the index at offset " +
-                                std::to_string(e.base_offset));
-    return std::nullopt;
+    return db_->fail("read batch", "stored batch does not match the index at offset " +
+                                       std::to_string(e.base_offset));
   }
   return stored_batch{e.base_offset, e.last_offset, e.max_timestamp,
                       shared_chunk::copy_of(reinterpret_cast<const uint8_t*>(value.data()),
                                             value.size())};
 }
 
-std::optional<stored_batch> rocksdb_log::load_at(std::optional<size_t> i) const {
-  if (!i) return std::nullopt;
-  return load(index_[*i]);
+result<std::optional<stored_batch>> rocksdb_log::load_at(std::optional<size_t> i) const {
+  if (!i) return std::optional<stored_batch>();
+  auto b = load(index_[*i]);
+  if (!b) return b.error();
+  return std::optional<stored_batch>(std::move(b.value()));
 }
 
-std::optional<stored_batch> rocksdb_log::find_by_timestamp(int64_t ts) const {
+result<std::optional<stored_batch>> rocksdb_log::find_by_timestamp(int64_t ts) const {
   return load_at(ts_index_.first_at_or_after(ts));
 }
 
-std::optional<stored_batch> rocksdb_log::max_timestamp_batch() const {
+result<std::optional<stored_batch>> rocksdb_log::max_timestamp_batch() const {
   return load_at(ts_index_.max_position());
 }
 

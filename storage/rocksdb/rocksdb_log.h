@@ -31,11 +31,12 @@
 //                      timestamp index rebuild)
 //   open (recovery)    one scan of the partition's log_meta range (~50 bytes per batch)
 //
-// Errors: append, truncate_before and replace_range return errc::io_error when RocksDB fails, and then leave the
-// in-memory state untouched (RocksDB applied nothing either: a WriteBatch is atomic). read,
-// find_by_timestamp and max_timestamp_batch have no error channel: on a RocksDB failure they
-// return what they could read (possibly nothing) and record the error in the engine's
-// last_error().
+// Errors: every RocksDB Status is checked here and becomes errc::io_error (its text goes to
+// RocksDB's own info LOG in the data directory, see rocksdb_internal.h). append, truncate_before
+// and replace_range then leave the in-memory state untouched (RocksDB applied nothing either: a
+// WriteBatch is atomic). read, find_by_timestamp and max_timestamp_batch fail as a whole with
+// io_error when RocksDB fails or returns bytes that do not match the in-memory index (a missing
+// batch, a wrong size): a partial read is never returned.
 //
 // Threading: not thread-safe (like every partition_log). Runs on: broker state thread. At most
 // one live rocksdb_log per partition: two would keep diverging in-memory indexes.
@@ -72,7 +73,7 @@ class rocksdb_log final : public partition_log {
   // Same contract and errors as memory_log::append (offset_mismatch before anything is written),
   // plus io_error when the write fails. Never out_of_memory.
   result<int64_t> append(std::span<const batch_to_append> batches) override;
-  read_result read(int64_t from, size_t max_bytes) const override;
+  result<read_result> read(int64_t from, size_t max_bytes) const override;
   int64_t start_offset() const override { return start_offset_; }
   int64_t end_offset() const override { return end_offset_; }
   status truncate_before(int64_t offset) override;
@@ -80,8 +81,8 @@ class rocksdb_log final : public partition_log {
   status replace_range(int64_t from, int64_t to_exclusive,
                        std::span<const batch_to_append> batches) override;
   size_t size_bytes() const override { return size_bytes_; }
-  std::optional<stored_batch> find_by_timestamp(int64_t ts) const override;
-  std::optional<stored_batch> max_timestamp_batch() const override;
+  result<std::optional<stored_batch>> find_by_timestamp(int64_t ts) const override;
+  result<std::optional<stored_batch>> max_timestamp_batch() const override;
 
   // Number of batches currently stored (tests, metrics).
   size_t batch_count() const { return index_.size(); }
@@ -100,11 +101,11 @@ class rocksdb_log final : public partition_log {
   void push_entry(const entry& e);
   // max_timestamp of the batch at position i of index_ (for ts_index_).
   int64_t timestamp_at(size_t i) const { return index_[i].max_timestamp; }
-  // Reads the bytes of `e` with one Get; nullopt (error recorded) when RocksDB fails or the
-  // stored value does not match the index.
-  std::optional<stored_batch> load(const entry& e) const;
+  // Reads the bytes of `e` with one Get; io_error when RocksDB fails or the stored value does
+  // not match the index.
+  result<stored_batch> load(const entry& e) const;
   // load() of the batch at position `i` of index_; nullopt without one.
-  std::optional<stored_batch> load_at(std::optional<size_t> i) const;
+  result<std::optional<stored_batch>> load_at(std::optional<size_t> i) const;
 
   std::shared_ptr<rocksdb_detail::db_handle> db_;
   std::string prefix_;        // topic id bytes | partition BE

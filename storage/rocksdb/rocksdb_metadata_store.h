@@ -12,7 +12,7 @@
 // Every put and delete is one WriteBatch (atomic; fsynced when the engine's sync option is on).
 // Loads return records in key order: topics by id, offsets by (group, topic, partition).
 // Failures are errc::io_error (RocksDB error, or a stored value that does not decode), with the
-// reason in rocksdb_engine::last_error().
+// reason in RocksDB's info LOG (see rocksdb_engine.h).
 //
 // Threading: not thread-safe. Runs on: broker state thread.
 #pragma once

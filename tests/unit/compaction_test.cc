@@ -28,6 +28,15 @@ namespace {
 namespace fs = std::filesystem;
 using records::codec;
 
+// The value of a read-side call expected to succeed (a failure fails the test and yields an
+// empty value).
+template <typename T>
+T must(storage::result<T> r) {
+  EXPECT_TRUE(r.ok()) << "storage error: " << storage::to_string(r.error());
+  if (!r.ok()) return T{};
+  return std::move(r.value());
+}
+
 constexpr char kTopicId[] = "00112233445566778899aabbccddeeff";
 
 struct rec {
@@ -114,7 +123,7 @@ class CompactionTest : public testing::TestWithParam<std::string> {
   // order inside the batch's offset range, the codec it was produced with.
   std::vector<records::batch_header> headers() {
     std::vector<records::batch_header> out;
-    const auto rd = log().read(log().start_offset(), SIZE_MAX);
+    const auto rd = must(log().read(log().start_offset(), SIZE_MAX));
     for (const auto& c : rd.chunks) {
       records::batch_header h;
       EXPECT_EQ(records::validate_batch(c.data, c.size, &h), records::batch_error::none);
@@ -128,7 +137,7 @@ class CompactionTest : public testing::TestWithParam<std::string> {
 
   std::vector<stored_rec> records_in_log() {
     std::vector<stored_rec> out;
-    const auto rd = log().read(log().start_offset(), SIZE_MAX);
+    const auto rd = must(log().read(log().start_offset(), SIZE_MAX));
     std::vector<uint8_t> scratch;
     std::vector<records::record_view> rv;
     int64_t prev = -1;
@@ -210,7 +219,7 @@ TEST_P(CompactionTest, KeepsTheLatestValuePerKeyAtItsOriginalOffset) {
   EXPECT_EQ(log().start_offset(), 0);
   EXPECT_EQ(log().end_offset(), 6);
   // A consumer reading from offset 0 or 1 gets the batch at 2 first.
-  EXPECT_EQ(records::read_batch_header(log().read(1, 1).chunks.at(0).data).base_offset, 2);
+  EXPECT_EQ(records::read_batch_header(must(log().read(1, 1)).chunks.at(0).data).base_offset, 2);
   // Produce continues at the same offset.
   EXPECT_EQ(append({{"k1", "f", 106}}), 6);
 }
@@ -313,7 +322,7 @@ TEST_P(CompactionTest, NothingIsRewrittenWhenNothingHasTo) {
   append({{"c", "1", 5}});
   {
     append({{"d", "1", 6}});
-    const auto rd = log().read(0, SIZE_MAX);
+    const auto rd = must(log().read(0, SIZE_MAX));
     for (const auto& c : rd.chunks) before.push_back(c.data);
   }
   // Now the first batch is no longer the tail: its duplicate goes.
@@ -323,7 +332,7 @@ TEST_P(CompactionTest, NothingIsRewrittenWhenNothingHasTo) {
   EXPECT_EQ(st.records_removed, 1u);
   const auto size_after_first = log().size_bytes();
   append({{"e", "1", 7}});
-  const auto rd1 = log().read(0, SIZE_MAX);
+  const auto rd1 = must(log().read(0, SIZE_MAX));
   st = compact(10'000);
   EXPECT_TRUE(st.cleaned);
   EXPECT_EQ(st.batches_rewritten, 0u);
@@ -331,7 +340,7 @@ TEST_P(CompactionTest, NothingIsRewrittenWhenNothingHasTo) {
   EXPECT_EQ(st.records_removed, 0u);
   EXPECT_GT(log().size_bytes(), size_after_first);
   if (GetParam() == "memory") {
-    const auto rd2 = log().read(0, SIZE_MAX);
+    const auto rd2 = must(log().read(0, SIZE_MAX));
     ASSERT_EQ(rd2.chunks.size(), rd1.chunks.size());
     for (size_t i = 0; i < rd1.chunks.size(); ++i) EXPECT_EQ(rd2.chunks[i].data, rd1.chunks[i].data);
     for (size_t i = 1; i < before.size(); ++i) EXPECT_EQ(rd2.chunks[i].data, before[i]);
@@ -484,7 +493,7 @@ TEST_P(CompactionTest, LargeLogsAreRewrittenInSeveralWindows) {
   const int64_t tail = append({{"tail", "t", ts}});
   expected.push_back(R(tail, "tail", "t", ts));
   std::vector<const uint8_t*> before;
-  for (const auto& c : log().read(untouched_from, SIZE_MAX).chunks) {
+  for (const auto& c : must(log().read(untouched_from, SIZE_MAX)).chunks) {
     if (records::read_batch_header(c.data).base_offset < untouched_to) before.push_back(c.data);
   }
 
@@ -495,7 +504,7 @@ TEST_P(CompactionTest, LargeLogsAreRewrittenInSeveralWindows) {
   EXPECT_EQ(st.batches_rewritten, 154u);
   EXPECT_EQ(records_in_log(), expected);
   if (GetParam() == "memory") {
-    const auto rd = log().read(untouched_from, SIZE_MAX);
+    const auto rd = must(log().read(untouched_from, SIZE_MAX));
     ASSERT_GE(rd.chunks.size(), before.size());
     for (size_t i = 0; i < before.size(); ++i) EXPECT_EQ(rd.chunks[i].data, before[i]) << i;
   }
@@ -572,11 +581,11 @@ TEST(LogCompactorTest, CompactsOnlyTopicsWithCompactPolicy) {
   log_compactor compactor;
   EXPECT_EQ(compactor.run(cl, 10'000), 2u);  // both partitions of the compacted topic
   for (auto& p : compacted->partitions) {
-    EXPECT_EQ(p->log->read(0, SIZE_MAX).chunks.size(), 2u);  // k=v1 and the tail k=v2
+    EXPECT_EQ(must(p->log->read(0, SIZE_MAX)).chunks.size(), 2u);  // k=v1 and the tail k=v2
     EXPECT_EQ(p->log->end_offset(), 3);
     ASSERT_NE(compactor.progress(compacted->id.to_hex(), p->index), nullptr);
   }
-  for (auto& p : plain->partitions) EXPECT_EQ(p->log->read(0, SIZE_MAX).chunks.size(), 3u);
+  for (auto& p : plain->partitions) EXPECT_EQ(must(p->log->read(0, SIZE_MAX)).chunks.size(), 3u);
   EXPECT_EQ(compactor.progress(plain->id.to_hex(), 0), nullptr);
   // Nothing new: nothing to do.
   EXPECT_EQ(compactor.run(cl, 10'001), 0u);

@@ -49,6 +49,15 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// The value of a read-side call expected to succeed (a failure fails the test and yields an
+// empty value).
+template <typename T>
+T must(result<T> r) {
+  EXPECT_TRUE(r.ok()) << "storage error: " << to_string(r.error());
+  if (!r.ok()) return T{};
+  return std::move(r.value());
+}
+
 constexpr char kTopic[] = "00112233445566778899aabbccddeeff";
 constexpr int32_t kPartitions = 2;
 constexpr char kDirEnv[] = "MK_CRASH_WRITER_DIR";
@@ -262,7 +271,7 @@ class StorageCrashTest : public testing::Test {
     SCOPED_TRACE(testing::Message() << "partition " << p);
     auto& pm = model_[p];
     auto r = engine.open_log(kTopic, p);
-    ASSERT_TRUE(r.ok()) << engine.last_error();
+    ASSERT_TRUE(r.ok()) << to_string(r.error());
     auto& log = *r.value();
 
     // Start offset: the acknowledged truncation, or the one in flight.
@@ -288,7 +297,7 @@ class StorageCrashTest : public testing::Test {
     }
 
     // Contents: contiguous batches from start to end, each with the bytes it was given.
-    const auto all = log.read(log.start_offset(), SIZE_MAX);
+    const auto all = must(log.read(log.start_offset(), SIZE_MAX));
     size_t total = 0;
     int64_t next = -1;
     int64_t max_ts = INT64_MIN;
@@ -317,7 +326,7 @@ class StorageCrashTest : public testing::Test {
       ASSERT_EQ(next, log.end_offset());
     }
     ASSERT_EQ(log.size_bytes(), total);
-    const auto mt = log.max_timestamp_batch();
+    const auto mt = must(log.max_timestamp_batch());
     if (all.chunks.empty()) {
       ASSERT_FALSE(mt.has_value());
     } else {
@@ -329,7 +338,7 @@ class StorageCrashTest : public testing::Test {
     // Appends continue at the recovered end offset.
     const auto b = make_batch(p, log.end_offset());
     auto a = log.append(std::span(&b, 1));
-    ASSERT_TRUE(a.ok()) << engine.last_error();
+    ASSERT_TRUE(a.ok()) << to_string(a.error());
     ASSERT_EQ(a.value(), b.base_offset);
     pm.acked_end = b.last_offset + 1;
   }

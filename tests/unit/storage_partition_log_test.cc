@@ -113,6 +113,15 @@ size_t sum_sizes(const read_result& r) {
   return n;
 }
 
+// The value of a read-side call expected to succeed (a failure fails the test and yields an
+// empty value).
+template <typename T>
+T must(result<T> r) {
+  EXPECT_TRUE(r.ok()) << "storage error: " << to_string(r.error());
+  if (!r.ok()) return T{};
+  return std::move(r.value());
+}
+
 // ---------------------------------------------------------------------------------------------
 // Fixture: a fresh engine in a fresh temporary directory, and one open log.
 
@@ -165,7 +174,7 @@ class PartitionLogTest : public testing::TestWithParam<backend> {
   };
   snapshot snap() {
     return snapshot{log().start_offset(), log().end_offset(), log().size_bytes(),
-                    bases_of(log().read(log().start_offset(), SIZE_MAX))};
+                    bases_of(must(log().read(log().start_offset(), SIZE_MAX)))};
   }
 
   std::string dir_;
@@ -182,9 +191,9 @@ TEST_P(PartitionLogTest, NewLogIsEmptyAtOffsetZero) {
   EXPECT_EQ(log().start_offset(), 0);
   EXPECT_EQ(log().end_offset(), 0);
   EXPECT_EQ(log().size_bytes(), 0u);
-  EXPECT_TRUE(log().read(0, SIZE_MAX).chunks.empty());
-  EXPECT_FALSE(log().find_by_timestamp(0).has_value());
-  EXPECT_FALSE(log().max_timestamp_batch().has_value());
+  EXPECT_TRUE(must(log().read(0, SIZE_MAX)).chunks.empty());
+  EXPECT_FALSE(must(log().find_by_timestamp(0)).has_value());
+  EXPECT_FALSE(must(log().max_timestamp_batch()).has_value());
 }
 
 TEST_P(PartitionLogTest, AppendReturnsBaseOffsetAndAdvancesEnd) {
@@ -209,7 +218,7 @@ TEST_P(PartitionLogTest, AppendSeveralBatchesAtOnceReturnsFirstBaseOffset) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r.value(), 3);
   EXPECT_EQ(log().end_offset(), 16);
-  EXPECT_EQ(bases_of(log().read(0, SIZE_MAX)), (std::vector<int64_t>{0, 3, 5, 15}));
+  EXPECT_EQ(bases_of(must(log().read(0, SIZE_MAX))), (std::vector<int64_t>{0, 3, 5, 15}));
 }
 
 TEST_P(PartitionLogTest, SizeBytesIsTheSumOfStoredBatchSizes) {
@@ -268,7 +277,7 @@ TEST_P(PartitionLogTest, AppendRejectsGapAndIsAllOrNothing) {
 
 TEST_P(PartitionLogTest, ReadReturnsWholeBatchesInOrderWithTheirBytes) {
   const auto appended = append_shapes(log(), {{3, 0, 120}, {1, 0, 80}, {7, 0, 300}});
-  const auto r = log().read(0, SIZE_MAX);
+  const auto r = must(log().read(0, SIZE_MAX));
   ASSERT_EQ(r.chunks.size(), 3u);
   for (size_t i = 0; i < 3; ++i) EXPECT_TRUE(same_bytes(r.chunks[i], appended[i].bytes)) << i;
   EXPECT_EQ(r.bytes, 500u);
@@ -277,16 +286,16 @@ TEST_P(PartitionLogTest, ReadReturnsWholeBatchesInOrderWithTheirBytes) {
 
 TEST_P(PartitionLogTest, ReadFromMiddleOfBatchReturnsThatBatch) {
   append_shapes(log(), {{10}, {10}, {10}});
-  EXPECT_EQ(bases_of(log().read(15, SIZE_MAX)), (std::vector<int64_t>{10, 20}));
-  EXPECT_EQ(bases_of(log().read(19, SIZE_MAX)), (std::vector<int64_t>{10, 20}));
-  EXPECT_EQ(bases_of(log().read(20, SIZE_MAX)), (std::vector<int64_t>{20}));
-  EXPECT_EQ(bases_of(log().read(29, SIZE_MAX)), (std::vector<int64_t>{20}));
+  EXPECT_EQ(bases_of(must(log().read(15, SIZE_MAX))), (std::vector<int64_t>{10, 20}));
+  EXPECT_EQ(bases_of(must(log().read(19, SIZE_MAX))), (std::vector<int64_t>{10, 20}));
+  EXPECT_EQ(bases_of(must(log().read(20, SIZE_MAX))), (std::vector<int64_t>{20}));
+  EXPECT_EQ(bases_of(must(log().read(29, SIZE_MAX))), (std::vector<int64_t>{20}));
 }
 
 TEST_P(PartitionLogTest, ReadAlwaysReturnsFirstBatchEvenIfLargerThanMax) {
   append_shapes(log(), {{1, 0, 1000}, {1, 0, 10}});
   for (size_t max : {size_t{0}, size_t{1}, size_t{999}}) {
-    const auto r = log().read(0, max);
+    const auto r = must(log().read(0, max));
     EXPECT_EQ(bases_of(r), (std::vector<int64_t>{0})) << "max " << max;
     EXPECT_EQ(r.bytes, 1000u);
   }
@@ -294,42 +303,42 @@ TEST_P(PartitionLogTest, ReadAlwaysReturnsFirstBatchEvenIfLargerThanMax) {
 
 TEST_P(PartitionLogTest, ReadStopsBeforeExceedingMax) {
   append_shapes(log(), {{1, 0, 100}, {1, 0, 100}, {1, 0, 100}, {1, 0, 100}});
-  EXPECT_EQ(bases_of(log().read(0, 299)), (std::vector<int64_t>{0, 1}));
-  EXPECT_EQ(log().read(0, 299).bytes, 200u);
-  EXPECT_EQ(bases_of(log().read(1, 250)), (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(bases_of(must(log().read(0, 299))), (std::vector<int64_t>{0, 1}));
+  EXPECT_EQ(must(log().read(0, 299)).bytes, 200u);
+  EXPECT_EQ(bases_of(must(log().read(1, 250))), (std::vector<int64_t>{1, 2}));
 }
 
 TEST_P(PartitionLogTest, ReadIncludesBatchThatExactlyFillsMax) {
   append_shapes(log(), {{1, 0, 100}, {1, 0, 100}, {1, 0, 100}});
-  EXPECT_EQ(bases_of(log().read(0, 200)), (std::vector<int64_t>{0, 1}));
-  EXPECT_EQ(bases_of(log().read(0, 300)), (std::vector<int64_t>{0, 1, 2}));
+  EXPECT_EQ(bases_of(must(log().read(0, 200))), (std::vector<int64_t>{0, 1}));
+  EXPECT_EQ(bases_of(must(log().read(0, 300))), (std::vector<int64_t>{0, 1, 2}));
 }
 
 TEST_P(PartitionLogTest, ReadDoesNotSkipASmallBatchAfterOneThatDoesNotFit) {
   // Reads are a prefix of the log: a later batch that would fit is not returned after one that
   // does not.
   append_shapes(log(), {{1, 0, 100}, {1, 0, 500}, {1, 0, 10}});
-  EXPECT_EQ(bases_of(log().read(0, 200)), (std::vector<int64_t>{0}));
+  EXPECT_EQ(bases_of(must(log().read(0, 200))), (std::vector<int64_t>{0}));
 }
 
 TEST_P(PartitionLogTest, ReadOutsideRangeIsEmpty) {
   append_shapes(log(), {{10}, {10}});
   for (int64_t from : {int64_t{20}, int64_t{21}, int64_t{1} << 40, int64_t{-1}}) {
-    const auto r = log().read(from, SIZE_MAX);
+    const auto r = must(log().read(from, SIZE_MAX));
     EXPECT_TRUE(r.chunks.empty()) << "from " << from;
     EXPECT_EQ(r.bytes, 0u);
   }
   // Below the log start offset, even inside a kept straddling batch.
   ASSERT_TRUE(log().truncate_before(15).ok());
-  EXPECT_TRUE(log().read(14, SIZE_MAX).chunks.empty());
-  EXPECT_TRUE(log().read(0, SIZE_MAX).chunks.empty());
-  EXPECT_EQ(bases_of(log().read(15, SIZE_MAX)), (std::vector<int64_t>{10}));
+  EXPECT_TRUE(must(log().read(14, SIZE_MAX)).chunks.empty());
+  EXPECT_TRUE(must(log().read(0, SIZE_MAX)).chunks.empty());
+  EXPECT_EQ(bases_of(must(log().read(15, SIZE_MAX))), (std::vector<int64_t>{10}));
 }
 
 TEST_P(PartitionLogTest, ReadReturnsSameBytesWithoutCopy) {
   if (!GetParam().zero_copy) GTEST_SKIP() << GetParam().name << " does not declare zero-copy";
   const auto appended = append_shapes(log(), {{5, 0, 4096}, {5, 0, 4096}});
-  const auto r = log().read(0, SIZE_MAX);
+  const auto r = must(log().read(0, SIZE_MAX));
   ASSERT_EQ(r.chunks.size(), 2u);
   for (size_t i = 0; i < 2; ++i) {
     EXPECT_EQ(r.chunks[i].data, appended[i].bytes.data) << i;
@@ -347,7 +356,7 @@ TEST_P(PartitionLogTest, AppendedSliceOfALargerBufferIsStoredAsThatSlice) {
                                      {1, 3, 0, whole.slice(300, 500)}};
   ASSERT_TRUE(log().append(bs).ok());
   EXPECT_EQ(log().size_bytes(), 700u);
-  const auto r = log().read(0, SIZE_MAX);
+  const auto r = must(log().read(0, SIZE_MAX));
   ASSERT_EQ(r.chunks.size(), 2u);
   EXPECT_TRUE(same_bytes(r.chunks[0], bs[0].bytes));
   EXPECT_TRUE(same_bytes(r.chunks[1], bs[1].bytes));
@@ -355,7 +364,7 @@ TEST_P(PartitionLogTest, AppendedSliceOfALargerBufferIsStoredAsThatSlice) {
 
 TEST_P(PartitionLogTest, ReadChunksStayValidAfterTruncationAndLogDestruction) {
   const auto appended = append_shapes(log(), {{1, 0, 500}, {1, 0, 500}});
-  const auto r = log().read(0, SIZE_MAX);
+  const auto r = must(log().read(0, SIZE_MAX));
   ASSERT_TRUE(log().truncate_before(2).ok());
   log_.reset();
   ASSERT_EQ(r.chunks.size(), 2u);
@@ -372,7 +381,7 @@ TEST_P(PartitionLogTest, TruncateBeforeDropsWholeBatchesAndKeepsStraddling) {
   EXPECT_EQ(log().start_offset(), 15);
   EXPECT_EQ(log().end_offset(), 30);
   EXPECT_EQ(log().size_bytes(), 500u);  // [0, 9] dropped; [10, 19] straddles 15 and stays
-  EXPECT_EQ(bases_of(log().read(15, SIZE_MAX)), (std::vector<int64_t>{10, 20}));
+  EXPECT_EQ(bases_of(must(log().read(15, SIZE_MAX))), (std::vector<int64_t>{10, 20}));
 }
 
 TEST_P(PartitionLogTest, TruncateAtBatchBoundaryDropsEverythingBefore) {
@@ -380,7 +389,7 @@ TEST_P(PartitionLogTest, TruncateAtBatchBoundaryDropsEverythingBefore) {
   ASSERT_TRUE(log().truncate_before(20).ok());
   EXPECT_EQ(log().start_offset(), 20);
   EXPECT_EQ(log().size_bytes(), 300u);
-  EXPECT_EQ(bases_of(log().read(20, SIZE_MAX)), (std::vector<int64_t>{20}));
+  EXPECT_EQ(bases_of(must(log().read(20, SIZE_MAX))), (std::vector<int64_t>{20}));
 }
 
 TEST_P(PartitionLogTest, TruncateAtOrBelowStartIsNoop) {
@@ -399,10 +408,10 @@ TEST_P(PartitionLogTest, TruncateBeyondEndClamps) {
   EXPECT_EQ(log().start_offset(), 20);
   EXPECT_EQ(log().end_offset(), 20);
   EXPECT_EQ(log().size_bytes(), 0u);
-  EXPECT_TRUE(log().read(19, SIZE_MAX).chunks.empty());
-  EXPECT_TRUE(log().read(20, SIZE_MAX).chunks.empty());
-  EXPECT_FALSE(log().find_by_timestamp(-1).has_value());
-  EXPECT_FALSE(log().max_timestamp_batch().has_value());
+  EXPECT_TRUE(must(log().read(19, SIZE_MAX)).chunks.empty());
+  EXPECT_TRUE(must(log().read(20, SIZE_MAX)).chunks.empty());
+  EXPECT_FALSE(must(log().find_by_timestamp(-1)).has_value());
+  EXPECT_FALSE(must(log().max_timestamp_batch()).has_value());
 }
 
 TEST_P(PartitionLogTest, TruncateEmptyLogClampsToZero) {
@@ -420,10 +429,10 @@ TEST_P(PartitionLogTest, AppendAfterTruncateContinuesAtEndOffset) {
   EXPECT_EQ(r.value(), 10);
   EXPECT_EQ(log().start_offset(), 10);
   EXPECT_EQ(log().end_offset(), 13);
-  EXPECT_EQ(bases_of(log().read(10, SIZE_MAX)), (std::vector<int64_t>{10}));
+  EXPECT_EQ(bases_of(must(log().read(10, SIZE_MAX))), (std::vector<int64_t>{10}));
   // Truncating inside that batch keeps it.
   ASSERT_TRUE(log().truncate_before(12).ok());
-  EXPECT_EQ(bases_of(log().read(12, SIZE_MAX)), (std::vector<int64_t>{10}));
+  EXPECT_EQ(bases_of(must(log().read(12, SIZE_MAX))), (std::vector<int64_t>{10}));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -433,7 +442,7 @@ TEST_P(PartitionLogTest, FindByTimestampReturnsFirstBatchWithMaxTimestampAtOrAbo
   // Timestamps need not increase along the log.
   append_shapes(log(), {{2, 100}, {2, 300}, {2, 200}, {2, 400}});
   const auto base_for = [&](int64_t ts) -> std::optional<int64_t> {
-    auto b = log().find_by_timestamp(ts);
+    auto b = must(log().find_by_timestamp(ts));
     if (!b) return std::nullopt;
     return b->base_offset;
   };
@@ -449,7 +458,7 @@ TEST_P(PartitionLogTest, FindByTimestampReturnsFirstBatchWithMaxTimestampAtOrAbo
 
 TEST_P(PartitionLogTest, FindByTimestampReturnsTheStoredBatch) {
   const auto appended = append_shapes(log(), {{3, 50, 70}, {4, 60, 90}});
-  const auto b = log().find_by_timestamp(55);
+  const auto b = must(log().find_by_timestamp(55));
   ASSERT_TRUE(b.has_value());
   EXPECT_EQ(b->base_offset, 3);
   EXPECT_EQ(b->last_offset, 6);
@@ -459,20 +468,20 @@ TEST_P(PartitionLogTest, FindByTimestampReturnsTheStoredBatch) {
 
 TEST_P(PartitionLogTest, FindByTimestampIgnoresTruncatedBatches) {
   append_shapes(log(), {{5, 1000}, {5, 10}, {5, 20}, {5, 15}});
-  EXPECT_EQ(log().find_by_timestamp(12)->base_offset, 0);
+  EXPECT_EQ(must(log().find_by_timestamp(12))->base_offset, 0);
   ASSERT_TRUE(log().truncate_before(5).ok());
-  EXPECT_EQ(log().find_by_timestamp(12)->base_offset, 10);
-  EXPECT_EQ(log().find_by_timestamp(5)->base_offset, 5);
-  EXPECT_FALSE(log().find_by_timestamp(21).has_value());
+  EXPECT_EQ(must(log().find_by_timestamp(12))->base_offset, 10);
+  EXPECT_EQ(must(log().find_by_timestamp(5))->base_offset, 5);
+  EXPECT_FALSE(must(log().find_by_timestamp(21)).has_value());
   // A straddling batch is still found.
   ASSERT_TRUE(log().truncate_before(12).ok());
-  EXPECT_EQ(log().find_by_timestamp(5)->base_offset, 10);
-  EXPECT_EQ(log().find_by_timestamp(16)->base_offset, 10);
+  EXPECT_EQ(must(log().find_by_timestamp(5))->base_offset, 10);
+  EXPECT_EQ(must(log().find_by_timestamp(16))->base_offset, 10);
 }
 
 TEST_P(PartitionLogTest, MaxTimestampBatchIsTheLargestAndEarliestOnTies) {
   append_shapes(log(), {{1, 10}, {1, 30}, {1, 20}, {1, 30}, {1, 5}});
-  const auto b = log().max_timestamp_batch();
+  const auto b = must(log().max_timestamp_batch());
   ASSERT_TRUE(b.has_value());
   EXPECT_EQ(b->base_offset, 1);
   EXPECT_EQ(b->max_timestamp, 30);
@@ -480,32 +489,32 @@ TEST_P(PartitionLogTest, MaxTimestampBatchIsTheLargestAndEarliestOnTies) {
 
 TEST_P(PartitionLogTest, MaxTimestampBatchFollowsAppends) {
   append_shapes(log(), {{1, 10}});
-  EXPECT_EQ(log().max_timestamp_batch()->base_offset, 0);
+  EXPECT_EQ(must(log().max_timestamp_batch())->base_offset, 0);
   append_shapes(log(), {{1, 10}});
-  EXPECT_EQ(log().max_timestamp_batch()->base_offset, 0);
+  EXPECT_EQ(must(log().max_timestamp_batch())->base_offset, 0);
   append_shapes(log(), {{1, 11}});
-  EXPECT_EQ(log().max_timestamp_batch()->base_offset, 2);
+  EXPECT_EQ(must(log().max_timestamp_batch())->base_offset, 2);
 }
 
 TEST_P(PartitionLogTest, MaxTimestampBatchAfterTruncationDropsIt) {
   append_shapes(log(), {{1, 500}, {1, 100}, {1, 300}, {1, 300}, {1, 200}});
-  EXPECT_EQ(log().max_timestamp_batch()->base_offset, 0);
+  EXPECT_EQ(must(log().max_timestamp_batch())->base_offset, 0);
   ASSERT_TRUE(log().truncate_before(1).ok());
-  EXPECT_EQ(log().max_timestamp_batch()->base_offset, 2);  // earliest of the two 300s
+  EXPECT_EQ(must(log().max_timestamp_batch())->base_offset, 2);  // earliest of the two 300s
   ASSERT_TRUE(log().truncate_before(3).ok());
-  EXPECT_EQ(log().max_timestamp_batch()->base_offset, 3);
+  EXPECT_EQ(must(log().max_timestamp_batch())->base_offset, 3);
   ASSERT_TRUE(log().truncate_before(4).ok());
-  EXPECT_EQ(log().max_timestamp_batch()->base_offset, 4);
-  EXPECT_EQ(log().max_timestamp_batch()->max_timestamp, 200);
+  EXPECT_EQ(must(log().max_timestamp_batch())->base_offset, 4);
+  EXPECT_EQ(must(log().max_timestamp_batch())->max_timestamp, 200);
   ASSERT_TRUE(log().truncate_before(5).ok());
-  EXPECT_FALSE(log().max_timestamp_batch().has_value());
+  EXPECT_FALSE(must(log().max_timestamp_batch()).has_value());
 }
 
 TEST_P(PartitionLogTest, MaxTimestampBatchSurvivesTruncationThatKeepsIt) {
   append_shapes(log(), {{1, 100}, {1, 50}, {1, 900}, {1, 800}});
   ASSERT_TRUE(log().truncate_before(2).ok());
-  EXPECT_EQ(log().max_timestamp_batch()->base_offset, 2);
-  EXPECT_EQ(log().find_by_timestamp(60)->base_offset, 2);
+  EXPECT_EQ(must(log().max_timestamp_batch())->base_offset, 2);
+  EXPECT_EQ(must(log().find_by_timestamp(60))->base_offset, 2);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -547,11 +556,11 @@ TEST_P(PartitionLogTest, ReopenedLogKeepsItsBatches) {
   ASSERT_NE(log_, nullptr);
   EXPECT_EQ(log().start_offset(), 3);
   EXPECT_EQ(log().end_offset(), 15);
-  const auto r = log().read(3, SIZE_MAX);
+  const auto r = must(log().read(3, SIZE_MAX));
   ASSERT_EQ(r.chunks.size(), 2u);
   EXPECT_TRUE(same_bytes(r.chunks[0], appended[0].bytes));
   EXPECT_TRUE(same_bytes(r.chunks[1], appended[1].bytes));
-  EXPECT_EQ(log().max_timestamp_batch()->base_offset, 10);
+  EXPECT_EQ(must(log().max_timestamp_batch())->base_offset, 10);
 }
 
 TEST_P(PartitionLogTest, DroppingANeverWrittenLogSucceeds) {
@@ -572,20 +581,20 @@ TEST_P(PartitionLogTest, ReopenedEngineKeepsBatchesOffsetsStartAndTimestamps) {
   EXPECT_EQ(log().start_offset(), 12);
   EXPECT_EQ(log().end_offset(), 25);
   EXPECT_EQ(log().size_bytes(), 550u);
-  const auto r = log().read(12, SIZE_MAX);
+  const auto r = must(log().read(12, SIZE_MAX));
   ASSERT_EQ(r.chunks.size(), 3u);
   for (size_t i = 0; i < 3; ++i) EXPECT_TRUE(same_bytes(r.chunks[i], appended[i + 1].bytes)) << i;
-  EXPECT_TRUE(log().read(11, SIZE_MAX).chunks.empty());
+  EXPECT_TRUE(must(log().read(11, SIZE_MAX)).chunks.empty());
   // Timestamp index rebuilt: 500 was truncated away, the earliest 300 is the max.
-  const auto max = log().max_timestamp_batch();
+  const auto max = must(log().max_timestamp_batch());
   ASSERT_TRUE(max.has_value());
   EXPECT_EQ(max->base_offset, 15);
   EXPECT_EQ(max->last_offset, 19);
   EXPECT_EQ(max->max_timestamp, 300);
   EXPECT_TRUE(same_bytes(max->bytes, appended[2].bytes));
-  EXPECT_EQ(log().find_by_timestamp(50)->base_offset, 10);
-  EXPECT_EQ(log().find_by_timestamp(101)->base_offset, 15);
-  EXPECT_FALSE(log().find_by_timestamp(301).has_value());
+  EXPECT_EQ(must(log().find_by_timestamp(50))->base_offset, 10);
+  EXPECT_EQ(must(log().find_by_timestamp(101))->base_offset, 15);
+  EXPECT_FALSE(must(log().find_by_timestamp(301)).has_value());
   // Appends continue at the recovered end offset and survive another restart.
   auto b = batch(25, 3, 900, 70);
   auto a = log().append(std::span(&b, 1));
@@ -596,8 +605,8 @@ TEST_P(PartitionLogTest, ReopenedEngineKeepsBatchesOffsetsStartAndTimestamps) {
   ASSERT_NO_FATAL_FAILURE(reopen_engine());
   EXPECT_EQ(log().end_offset(), 28);
   EXPECT_EQ(log().size_bytes(), 620u);
-  EXPECT_EQ(bases_of(log().read(12, SIZE_MAX)), (std::vector<int64_t>{10, 15, 20, 25}));
-  EXPECT_EQ(log().max_timestamp_batch()->base_offset, 25);
+  EXPECT_EQ(bases_of(must(log().read(12, SIZE_MAX))), (std::vector<int64_t>{10, 15, 20, 25}));
+  EXPECT_EQ(must(log().max_timestamp_batch())->base_offset, 25);
 }
 
 TEST_P(PartitionLogTest, ReopenAfterTruncatingEverythingKeepsOffsets) {
@@ -608,7 +617,7 @@ TEST_P(PartitionLogTest, ReopenAfterTruncatingEverythingKeepsOffsets) {
   EXPECT_EQ(log().start_offset(), 20);
   EXPECT_EQ(log().end_offset(), 20);
   EXPECT_EQ(log().size_bytes(), 0u);
-  EXPECT_FALSE(log().max_timestamp_batch().has_value());
+  EXPECT_FALSE(must(log().max_timestamp_batch()).has_value());
   auto b = batch(20, 2);
   auto r = log().append(std::span(&b, 1));
   ASSERT_TRUE(r.ok());
@@ -616,7 +625,7 @@ TEST_P(PartitionLogTest, ReopenAfterTruncatingEverythingKeepsOffsets) {
   ASSERT_NO_FATAL_FAILURE(reopen_engine());
   EXPECT_EQ(log().start_offset(), 20);
   EXPECT_EQ(log().end_offset(), 22);
-  EXPECT_EQ(bases_of(log().read(20, SIZE_MAX)), (std::vector<int64_t>{20}));
+  EXPECT_EQ(bases_of(must(log().read(20, SIZE_MAX))), (std::vector<int64_t>{20}));
 }
 
 TEST_P(PartitionLogTest, ReopenKeepsEveryPartitionApart) {
@@ -642,11 +651,11 @@ TEST_P(PartitionLogTest, ReopenKeepsEveryPartitionApart) {
   EXPECT_EQ(log().size_bytes(), 100u);
   EXPECT_EQ(p1->end_offset(), 6);
   EXPECT_EQ(p1->size_bytes(), 110u);
-  EXPECT_EQ(bases_of(p1->read(0, SIZE_MAX)), (std::vector<int64_t>{0, 3}));
+  EXPECT_EQ(bases_of(must(p1->read(0, SIZE_MAX))), (std::vector<int64_t>{0, 3}));
   EXPECT_EQ(other->start_offset(), 1);
   EXPECT_EQ(other->end_offset(), 3);
   EXPECT_EQ(other->size_bytes(), 170u);
-  EXPECT_EQ(other->max_timestamp_batch()->base_offset, 2);
+  EXPECT_EQ(must(other->max_timestamp_batch())->base_offset, 2);
   EXPECT_EQ(never->start_offset(), 0);
   EXPECT_EQ(never->end_offset(), 0);
 }
@@ -666,19 +675,19 @@ TEST_P(PartitionLogTest, DroppedLogStaysEmptyAcrossReopenAndOthersKeepTheirData)
   EXPECT_EQ(log().start_offset(), 0);
   EXPECT_EQ(log().end_offset(), 0);
   EXPECT_EQ(log().size_bytes(), 0u);
-  EXPECT_TRUE(log().read(0, SIZE_MAX).chunks.empty());
-  EXPECT_FALSE(log().max_timestamp_batch().has_value());
+  EXPECT_TRUE(must(log().read(0, SIZE_MAX)).chunks.empty());
+  EXPECT_FALSE(must(log().max_timestamp_batch()).has_value());
   auto p1 = open(kTopic, 1);
   ASSERT_NE(p1, nullptr);
   EXPECT_EQ(p1->end_offset(), 4);
-  EXPECT_EQ(bases_of(p1->read(0, SIZE_MAX)), (std::vector<int64_t>{0}));
+  EXPECT_EQ(bases_of(must(p1->read(0, SIZE_MAX))), (std::vector<int64_t>{0}));
   p1.reset();  // a live log keeps the database open
   // The recreated log starts over at 0 and keeps its new data across a restart.
   append_shapes(log(), {{2}});
   ASSERT_NO_FATAL_FAILURE(reopen_engine());
   EXPECT_EQ(log().start_offset(), 0);
   EXPECT_EQ(log().end_offset(), 2);
-  EXPECT_EQ(bases_of(log().read(0, SIZE_MAX)), (std::vector<int64_t>{0}));
+  EXPECT_EQ(bases_of(must(log().read(0, SIZE_MAX))), (std::vector<int64_t>{0}));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -699,7 +708,7 @@ TEST_P(PartitionLogTest, ReplaceRangeRewritesBatchesKeepingOffsets) {
   EXPECT_EQ(log().start_offset(), 0);
   EXPECT_EQ(log().end_offset(), 25);
   EXPECT_EQ(log().size_bytes(), 250u);
-  const auto r = log().read(0, SIZE_MAX);
+  const auto r = must(log().read(0, SIZE_MAX));
   ASSERT_EQ(bases_of(r), (std::vector<int64_t>{0, 10, 15, 20}));
   EXPECT_TRUE(same_bytes(r.chunks[1], repl[0].bytes));
   EXPECT_TRUE(same_bytes(r.chunks[2], repl[1].bytes));
@@ -707,10 +716,10 @@ TEST_P(PartitionLogTest, ReplaceRangeRewritesBatchesKeepingOffsets) {
     EXPECT_EQ(r.chunks[1].data, repl[0].bytes.data);
   }
   // The timestamp index follows the new timestamps: 500 is gone, 400 is now the max.
-  EXPECT_EQ(log().max_timestamp_batch()->base_offset, 20);
-  EXPECT_EQ(log().find_by_timestamp(150)->base_offset, 10);
-  EXPECT_EQ(log().find_by_timestamp(260)->base_offset, 20);
-  EXPECT_TRUE(same_bytes(log().find_by_timestamp(210)->bytes, repl[1].bytes));
+  EXPECT_EQ(must(log().max_timestamp_batch())->base_offset, 20);
+  EXPECT_EQ(must(log().find_by_timestamp(150))->base_offset, 10);
+  EXPECT_EQ(must(log().find_by_timestamp(260))->base_offset, 20);
+  EXPECT_TRUE(same_bytes(must(log().find_by_timestamp(210))->bytes, repl[1].bytes));
   // Appends continue at the unchanged end offset.
   auto b = batch(25, 1);
   EXPECT_TRUE(log().append(std::span(&b, 1)).ok());
@@ -725,17 +734,17 @@ TEST_P(PartitionLogTest, ReplaceRangeMayDropBatchesLeavingGaps) {
   EXPECT_EQ(log().end_offset(), 25);
   EXPECT_EQ(log().size_bytes(), 150u);
   // Reads from a gap start at the next stored batch.
-  EXPECT_EQ(bases_of(log().read(0, SIZE_MAX)), (std::vector<int64_t>{12, 20}));
-  EXPECT_EQ(bases_of(log().read(11, SIZE_MAX)), (std::vector<int64_t>{12, 20}));
-  EXPECT_EQ(bases_of(log().read(13, SIZE_MAX)), (std::vector<int64_t>{12, 20}));
-  EXPECT_EQ(bases_of(log().read(15, SIZE_MAX)), (std::vector<int64_t>{20}));
-  EXPECT_EQ(bases_of(log().read(16, 1)), (std::vector<int64_t>{20}));
-  EXPECT_EQ(log().find_by_timestamp(0)->base_offset, 12);
-  EXPECT_EQ(log().find_by_timestamp(3)->base_offset, 20);
+  EXPECT_EQ(bases_of(must(log().read(0, SIZE_MAX))), (std::vector<int64_t>{12, 20}));
+  EXPECT_EQ(bases_of(must(log().read(11, SIZE_MAX))), (std::vector<int64_t>{12, 20}));
+  EXPECT_EQ(bases_of(must(log().read(13, SIZE_MAX))), (std::vector<int64_t>{12, 20}));
+  EXPECT_EQ(bases_of(must(log().read(15, SIZE_MAX))), (std::vector<int64_t>{20}));
+  EXPECT_EQ(bases_of(must(log().read(16, 1))), (std::vector<int64_t>{20}));
+  EXPECT_EQ(must(log().find_by_timestamp(0))->base_offset, 12);
+  EXPECT_EQ(must(log().find_by_timestamp(3))->base_offset, 20);
   // Truncation and appends work across the gaps.
   ASSERT_TRUE(log().truncate_before(16).ok());
   EXPECT_EQ(log().start_offset(), 16);
-  EXPECT_EQ(bases_of(log().read(16, SIZE_MAX)), (std::vector<int64_t>{20}));
+  EXPECT_EQ(bases_of(must(log().read(16, SIZE_MAX))), (std::vector<int64_t>{20}));
   EXPECT_EQ(log().size_bytes(), 100u);
   auto b = batch(25, 2);
   ASSERT_TRUE(log().append(std::span(&b, 1)).ok());
@@ -746,21 +755,21 @@ TEST_P(PartitionLogTest, ReplaceRangeEmptyingTheTailKeepsTheEndOffset) {
   append_shapes(log(), {{10, 1, 100}, {5, 2, 100}});
   ASSERT_TRUE(log().replace_range(10, 15, {}).ok());
   EXPECT_EQ(log().end_offset(), 15);
-  EXPECT_EQ(bases_of(log().read(0, SIZE_MAX)), (std::vector<int64_t>{0}));
-  EXPECT_TRUE(log().read(10, SIZE_MAX).chunks.empty());
+  EXPECT_EQ(bases_of(must(log().read(0, SIZE_MAX))), (std::vector<int64_t>{0}));
+  EXPECT_TRUE(must(log().read(10, SIZE_MAX)).chunks.empty());
   ASSERT_TRUE(log().replace_range(0, 15, {}).ok());
   EXPECT_EQ(log().start_offset(), 0);
   EXPECT_EQ(log().end_offset(), 15);
   EXPECT_EQ(log().size_bytes(), 0u);
-  EXPECT_TRUE(log().read(0, SIZE_MAX).chunks.empty());
-  EXPECT_FALSE(log().max_timestamp_batch().has_value());
+  EXPECT_TRUE(must(log().read(0, SIZE_MAX)).chunks.empty());
+  EXPECT_FALSE(must(log().max_timestamp_batch()).has_value());
   auto wrong = batch(10, 1);
   EXPECT_EQ(log().append(std::span(&wrong, 1)).error(), errc::offset_mismatch);
   auto b = batch(15, 3, 7);
   auto r = log().append(std::span(&b, 1));
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r.value(), 15);
-  EXPECT_EQ(bases_of(log().read(0, SIZE_MAX)), (std::vector<int64_t>{15}));
+  EXPECT_EQ(bases_of(must(log().read(0, SIZE_MAX))), (std::vector<int64_t>{15}));
 }
 
 TEST_P(PartitionLogTest, ReplaceRangeRejectsBadArgumentsAndChangesNothing) {
@@ -786,7 +795,7 @@ TEST_P(PartitionLogTest, ReplaceRangeRejectsBadArgumentsAndChangesNothing) {
   EXPECT_TRUE(log().replace_range(10, 10, {}).ok());
   EXPECT_EQ(snap(), before);
   EXPECT_TRUE(log().replace_range(10, 15, one(span_batch(11, 14))).ok());
-  EXPECT_EQ(bases_of(log().read(0, SIZE_MAX)), (std::vector<int64_t>{0, 11, 15}));
+  EXPECT_EQ(bases_of(must(log().read(0, SIZE_MAX))), (std::vector<int64_t>{0, 11, 15}));
 }
 
 TEST_P(PartitionLogTest, ReplaceRangeAroundTheLogStartKeepsTheStartOffset) {
@@ -795,14 +804,14 @@ TEST_P(PartitionLogTest, ReplaceRangeAroundTheLogStartKeepsTheStartOffset) {
   // The straddling batch is rewritten; it may keep offsets below the start.
   ASSERT_TRUE(log().replace_range(10, 20, one(span_batch(12, 19, 2))).ok());
   EXPECT_EQ(log().start_offset(), 15);
-  EXPECT_EQ(bases_of(log().read(15, SIZE_MAX)), (std::vector<int64_t>{12, 20}));
+  EXPECT_EQ(bases_of(must(log().read(15, SIZE_MAX))), (std::vector<int64_t>{12, 20}));
   // A new batch wholly below the start offset is not kept (it could never be read).
   ASSERT_TRUE(log().replace_range(10, 20, one(span_batch(11, 13, 50, 20))).ok());
   EXPECT_EQ(log().start_offset(), 15);
-  EXPECT_EQ(bases_of(log().read(15, SIZE_MAX)), (std::vector<int64_t>{20}));
+  EXPECT_EQ(bases_of(must(log().read(15, SIZE_MAX))), (std::vector<int64_t>{20}));
   EXPECT_EQ(log().size_bytes(), 100u);
-  EXPECT_EQ(log().find_by_timestamp(0)->base_offset, 20);
-  EXPECT_TRUE(log().read(14, SIZE_MAX).chunks.empty());
+  EXPECT_EQ(must(log().find_by_timestamp(0))->base_offset, 20);
+  EXPECT_TRUE(must(log().read(14, SIZE_MAX)).chunks.empty());
 }
 
 TEST_P(PartitionLogTest, ReplacedBatchesAndGapsSurviveReopen) {
@@ -817,19 +826,19 @@ TEST_P(PartitionLogTest, ReplacedBatchesAndGapsSurviveReopen) {
   EXPECT_EQ(log().start_offset(), 2);
   EXPECT_EQ(log().end_offset(), 28);
   EXPECT_EQ(log().size_bytes(), 33u + 44u + 100u + 10u);
-  const auto r = log().read(2, SIZE_MAX);
+  const auto r = must(log().read(2, SIZE_MAX));
   ASSERT_EQ(bases_of(r), (std::vector<int64_t>{3, 17, 20, 25}));
   EXPECT_TRUE(same_bytes(r.chunks[0], repl[0].bytes));
   EXPECT_TRUE(same_bytes(r.chunks[1], repl[1].bytes));
-  EXPECT_EQ(bases_of(log().read(12, SIZE_MAX)), (std::vector<int64_t>{17, 20, 25}));
-  EXPECT_EQ(log().max_timestamp_batch()->base_offset, 20);
-  EXPECT_EQ(log().find_by_timestamp(60)->base_offset, 3);
-  EXPECT_EQ(log().find_by_timestamp(95)->base_offset, 20);
+  EXPECT_EQ(bases_of(must(log().read(12, SIZE_MAX))), (std::vector<int64_t>{17, 20, 25}));
+  EXPECT_EQ(must(log().max_timestamp_batch())->base_offset, 20);
+  EXPECT_EQ(must(log().find_by_timestamp(60))->base_offset, 3);
+  EXPECT_EQ(must(log().find_by_timestamp(95))->base_offset, 20);
   // Rewriting the tail away keeps the end offset across a restart too.
   ASSERT_TRUE(log().replace_range(20, 28, one(span_batch(21, 23, 7, 12))).ok());
   ASSERT_NO_FATAL_FAILURE(reopen_engine());
   EXPECT_EQ(log().end_offset(), 28);
-  EXPECT_EQ(bases_of(log().read(2, SIZE_MAX)), (std::vector<int64_t>{3, 17, 21}));
+  EXPECT_EQ(bases_of(must(log().read(2, SIZE_MAX))), (std::vector<int64_t>{3, 17, 21}));
   ASSERT_TRUE(log().replace_range(0, 28, {}).ok());
   ASSERT_NO_FATAL_FAILURE(reopen_engine());
   EXPECT_EQ(log().start_offset(), 2);
@@ -841,7 +850,7 @@ TEST_P(PartitionLogTest, ReplacedBatchesAndGapsSurviveReopen) {
   EXPECT_EQ(a.value(), 28);
   ASSERT_NO_FATAL_FAILURE(reopen_engine());
   EXPECT_EQ(log().end_offset(), 30);
-  EXPECT_EQ(bases_of(log().read(2, SIZE_MAX)), (std::vector<int64_t>{28}));
+  EXPECT_EQ(bases_of(must(log().read(2, SIZE_MAX))), (std::vector<int64_t>{28}));
 }
 
 TEST(MemoryLogReplaceRange, ChargesTheBudgetOnlyTheDifference) {
@@ -986,15 +995,16 @@ TEST_P(PartitionLogTest, ManyBatchesMatchNaiveModel) {
     ASSERT_EQ(log().start_offset(), model.start());
     ASSERT_EQ(log().end_offset(), model.end());
     ASSERT_EQ(log().size_bytes(), model.size_bytes());
-    ASSERT_EQ(base_of(log().max_timestamp_batch()), model.max_timestamp_batch());
+    ASSERT_EQ(base_of(must(log().max_timestamp_batch())), model.max_timestamp_batch());
     for (int i = 0; i < reads; ++i) {
       const int64_t from = uniform(model.start() - 5, model.end() + 5);
       const auto max = static_cast<size_t>(uniform(0, 64 * 1024));
-      const auto r = log().read(from, max);
+      const auto r = must(log().read(from, max));
       ASSERT_EQ(bases_of(r), model.read(from, max)) << "from " << from << " max " << max;
       ASSERT_EQ(r.bytes, sum_sizes(r));
       const int64_t ts = uniform(clock - 2'000'000, clock + 200);
-      ASSERT_EQ(base_of(log().find_by_timestamp(ts)), model.find_by_timestamp(ts)) << "ts " << ts;
+      ASSERT_EQ(base_of(must(log().find_by_timestamp(ts))), model.find_by_timestamp(ts))
+          << "ts " << ts;
     }
   };
 
@@ -1032,17 +1042,18 @@ TEST_P(PartitionLogTest, UnorderedTimestampsMatchNaiveModelAcrossTruncations) {
     model.append(b);
   }
   while (model.start() < model.end()) {
-    ASSERT_EQ(base_of(log().max_timestamp_batch()), model.max_timestamp_batch());
+    ASSERT_EQ(base_of(must(log().max_timestamp_batch())), model.max_timestamp_batch());
     for (int i = 0; i < 10; ++i) {
       const int64_t ts = uniform(-2, 10'001);
-      ASSERT_EQ(base_of(log().find_by_timestamp(ts)), model.find_by_timestamp(ts)) << "ts " << ts;
+      ASSERT_EQ(base_of(must(log().find_by_timestamp(ts))), model.find_by_timestamp(ts))
+          << "ts " << ts;
     }
     const int64_t to = model.start() + uniform(1, 3);
     ASSERT_TRUE(log().truncate_before(to).ok());
     model.truncate_before(to);
     ASSERT_EQ(log().start_offset(), model.start());
   }
-  EXPECT_FALSE(log().max_timestamp_batch().has_value());
+  EXPECT_FALSE(must(log().max_timestamp_batch()).has_value());
 }
 
 TEST_P(PartitionLogTest, RandomOperationsAcrossReopensMatchNaiveModel) {
@@ -1075,13 +1086,14 @@ TEST_P(PartitionLogTest, RandomOperationsAcrossReopensMatchNaiveModel) {
     ASSERT_EQ(log().start_offset(), model.start());
     ASSERT_EQ(log().end_offset(), model.end());
     ASSERT_EQ(log().size_bytes(), model.size_bytes());
-    ASSERT_EQ(base_of(log().max_timestamp_batch()), model.max_timestamp_batch());
+    ASSERT_EQ(base_of(must(log().max_timestamp_batch())), model.max_timestamp_batch());
     for (int i = 0; i < 50; ++i) {
       const int64_t from = uniform(model.start() - 2, model.end() + 2);
       const auto max = static_cast<size_t>(uniform(0, 32 * 1024));
-      ASSERT_EQ(bases_of(log().read(from, max)), model.read(from, max));
+      ASSERT_EQ(bases_of(must(log().read(from, max))), model.read(from, max));
       const int64_t ts = uniform(-1, 10'001);
-      ASSERT_EQ(base_of(log().find_by_timestamp(ts)), model.find_by_timestamp(ts)) << "ts " << ts;
+      ASSERT_EQ(base_of(must(log().find_by_timestamp(ts))), model.find_by_timestamp(ts))
+          << "ts " << ts;
     }
   }
 }
@@ -1100,13 +1112,14 @@ TEST_P(PartitionLogTest, RandomReplacementsMatchNaiveModel) {
     ASSERT_EQ(log().start_offset(), model.start());
     ASSERT_EQ(log().end_offset(), model.end());
     ASSERT_EQ(log().size_bytes(), model.size_bytes());
-    ASSERT_EQ(base_of(log().max_timestamp_batch()), model.max_timestamp_batch());
+    ASSERT_EQ(base_of(must(log().max_timestamp_batch())), model.max_timestamp_batch());
     for (int i = 0; i < reads; ++i) {
       const int64_t from = uniform(model.start() - 3, model.end() + 3);
       const auto max = static_cast<size_t>(uniform(0, 8 * 1024));
-      ASSERT_EQ(bases_of(log().read(from, max)), model.read(from, max)) << "from " << from;
+      ASSERT_EQ(bases_of(must(log().read(from, max))), model.read(from, max)) << "from " << from;
       const int64_t ts = uniform(-1, 10'001);
-      ASSERT_EQ(base_of(log().find_by_timestamp(ts)), model.find_by_timestamp(ts)) << "ts " << ts;
+      ASSERT_EQ(base_of(must(log().find_by_timestamp(ts))), model.find_by_timestamp(ts))
+          << "ts " << ts;
     }
   };
   for (int round = 0; round < 60; ++round) {
@@ -1207,7 +1220,7 @@ TEST_F(RocksdbEngineTest, OpenFailureIsReportedAsAValue) {
   // A directly constructed engine reports the same through is_open() and fails every call.
   rocksdb_engine engine(file + "/db", rocksdb_options{});
   EXPECT_FALSE(engine.is_open());
-  EXPECT_FALSE(engine.last_error().empty());
+  EXPECT_FALSE(engine.open_error().empty());
   auto l = engine.open_log(kTopic, 0);
   ASSERT_FALSE(l.ok());
   EXPECT_EQ(l.error(), errc::io_error);
@@ -1274,7 +1287,7 @@ TEST_F(RocksdbEngineTest, SyncModeAppendsAndRecovers) {
   ASSERT_TRUE(l.ok());
   EXPECT_EQ(l.value()->start_offset(), 1);
   EXPECT_EQ(l.value()->end_offset(), 5);
-  const auto r = l.value()->read(1, SIZE_MAX);
+  const auto r = must(l.value()->read(1, SIZE_MAX));
   ASSERT_EQ(r.chunks.size(), 2u);
   EXPECT_TRUE(same_bytes(r.chunks[0], appended[0].bytes));
   EXPECT_TRUE(same_bytes(r.chunks[1], appended[1].bytes));
@@ -1287,7 +1300,7 @@ TEST_F(RocksdbEngineTest, LargeBatchesRoundTrip) {
   ASSERT_TRUE(l.ok());
   // Batches larger than RocksDB's 64 KiB blocks, one of several MiB.
   const auto appended = append_shapes(*l.value(), {{1, 0, 200'000}, {1, 0, 5'000'000}, {1, 0, 9}});
-  const auto r = l.value()->read(0, SIZE_MAX);
+  const auto r = must(l.value()->read(0, SIZE_MAX));
   ASSERT_EQ(r.chunks.size(), 3u);
   for (size_t i = 0; i < 3; ++i) EXPECT_TRUE(same_bytes(r.chunks[i], appended[i].bytes)) << i;
 }
