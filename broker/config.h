@@ -36,6 +36,9 @@ struct broker_config {
   int32_t group_initial_rebalance_delay_ms = 0;
   int32_t group_min_session_timeout_ms = 6000;
   int32_t group_max_session_timeout_ms = 1800000;
+  // "system", or "manual": time moves only by control_service::advance_clock (POST
+  // /v1/control/clock/advance), for group timeouts, retention, fetch max-wait, timestamps.
+  std::string clock = "system";
   // When set, every request frame (header + body, without the size prefix) is written to
   // <dir>/<api>_request_v<version>_<client_id>.bin (last one wins); used to capture golden frames.
   std::string record_requests_dir;

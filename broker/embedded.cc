@@ -40,6 +40,65 @@ void throw_if(const mk::topic_error& e) {
   for (auto& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   throw error(mk::proto::code(e.code), name + ": " + e.message);
 }
+
+mk::control::fault_rule to_internal(const fault_rule& r) {
+  auto invalid = [](const std::string& m) { return error(42, "INVALID_REQUEST: " + m); };
+  mk::control::fault_rule o;
+  if (!r.api.empty()) {
+    o.api = mk::control::api_key_from_name(r.api);
+    if (!o.api) throw invalid("unknown API '" + r.api + "'");
+  }
+  o.min_version = r.min_version;
+  o.max_version = r.max_version;
+  o.topic = r.topic;
+  o.partition = r.partition;
+  o.broker = r.broker;
+  o.client_id = r.client_id;
+  o.group_id = r.group_id;
+  o.transactional_id = r.transactional_id;
+  if (!r.error.empty()) {
+    o.error = mk::control::error_from_name(r.error);
+    if (!o.error) throw invalid("unknown error '" + r.error + "'");
+  }
+  o.delay_ms = r.delay_ms;
+  o.act = r.act == fault_rule::action::drop    ? mk::control::fault_rule::action::drop
+          : r.act == fault_rule::action::close ? mk::control::fault_rule::action::close
+                                               : mk::control::fault_rule::action::none;
+  o.count = r.count;
+  o.after = r.after;
+  o.probability = r.probability;
+  o.seed = r.seed;
+  return o;
+}
+
+fault_rule_status to_public(const mk::control::fault_rule_status& s) {
+  fault_rule_status out;
+  out.id = s.id;
+  out.matched = s.matched;
+  out.fired = s.fired;
+  out.exhausted = s.exhausted;
+  const auto& r = s.rule;
+  fault_rule& p = out.rule;
+  if (r.api) p.api = mk::control::api_name(*r.api);
+  p.min_version = r.min_version;
+  p.max_version = r.max_version;
+  p.topic = r.topic;
+  p.partition = r.partition;
+  p.broker = r.broker;
+  p.client_id = r.client_id;
+  p.group_id = r.group_id;
+  p.transactional_id = r.transactional_id;
+  if (r.error) p.error = mk::control::error_upper_name(*r.error);
+  p.delay_ms = r.delay_ms;
+  p.act = r.act == mk::control::fault_rule::action::drop    ? fault_rule::action::drop
+          : r.act == mk::control::fault_rule::action::close ? fault_rule::action::close
+                                                            : fault_rule::action::none;
+  p.count = r.count;
+  p.after = r.after;
+  p.probability = r.probability;
+  p.seed = r.seed;
+  return out;
+}
 }  // namespace
 
 void set_log_level(const std::string& level) { spdlog::set_level(spdlog::level::from_str(level)); }
@@ -103,6 +162,33 @@ std::vector<partition_lag> broker::group_lag(const std::string& group_id) const 
       out.push_back(partition_lag{l.topic, l.partition, l.committed, l.end_offset, l.lag});
     return out;
   });
+}
+
+int64_t broker::add_fault(const fault_rule& rule) {
+  auto r = to_internal(rule);
+  auto& srv = *impl_->srv;
+  std::string why;
+  auto id = srv.call([&] { return srv.services().control.add_fault(r, &why); });
+  if (!id) throw error(42, "INVALID_REQUEST: " + why);
+  return *id;
+}
+
+std::vector<fault_rule_status> broker::faults() const {
+  auto& srv = *impl_->srv;
+  auto list = srv.call([&] { return srv.services().control.faults(); });
+  std::vector<fault_rule_status> out;
+  for (const auto& s : list) out.push_back(to_public(s));
+  return out;
+}
+
+bool broker::remove_fault(int64_t id) {
+  auto& srv = *impl_->srv;
+  return srv.call([&] { return srv.services().control.remove_fault(id); });
+}
+
+size_t broker::clear_faults() {
+  auto& srv = *impl_->srv;
+  return srv.call([&] { return srv.services().control.clear_faults(); });
 }
 
 }  // namespace minikafka

@@ -36,7 +36,11 @@ constexpr auto drain_limit = std::chrono::seconds(5);
 
 server::server(broker_config cfg, std::unique_ptr<storage::storage_engine> engine, std::unique_ptr<mk::clock> clk)
     : cfg_(std::move(cfg)), clock_(std::move(clk)), engine_(std::move(engine)) {
-  if (!clock_) clock_ = std::make_unique<system_clock>();
+  if (!clock_) {
+    if (cfg_.clock == "manual") clock_ = std::make_unique<manual_clock>();
+    else if (cfg_.clock == "system") clock_ = std::make_unique<system_clock>();
+    else throw std::runtime_error("unknown clock '" + cfg_.clock + "' (system or manual)");
+  }
   if (!engine_) engine_ = make_engine(cfg_);
   cluster_ = std::make_unique<mk::cluster>(cfg_, *engine_);
   groups::coordinator_config gc;
@@ -51,6 +55,7 @@ server::server(broker_config cfg, std::unique_ptr<storage::storage_engine> engin
   services_->groups.recover();
   env_ = std::make_unique<handler_env>(handler_env{*services_, *clock_, cfg_, stopping_});
   dispatcher_ = std::make_unique<mk::dispatcher>(*env_, metrics_, cfg_.record_requests_dir);
+  services_->control.attach(*dispatcher_, cfg_.node_id);
   listener_env_ = std::make_unique<listener_env>(listener_env{*dispatcher_, metrics_, cfg_.max_request_size, connections_});
   compactor_ = std::make_unique<log_compactor>();
   group_timer_ = std::make_unique<asio::steady_timer>(io_);
@@ -84,6 +89,7 @@ void server::arm_housekeeping() {
 
 void server::groups_changed() {
   if (stopping_) return;
+  services_->control.notify();  // awaits on groups re-check
   auto next = groups_->next_deadline();
   if (!next) return;
   if (group_timer_at_ != 0 && group_timer_at_ <= *next) return;  // an earlier wake-up is already set
@@ -177,6 +183,7 @@ void server::shutdown_on_state_thread() {
   for (const auto& [name, t] : cluster_->topics())
     for (auto& p : t->partitions) p->notify_append();
   groups_->abandon_pending();
+  services_->control.shutdown();  // parked awaits (HTTP long-polls) answer now
 }
 
 void server::stop() {

@@ -63,6 +63,7 @@ http_response route(admin_context& ctx, const http_request& req) {
     }
     if (parts[1] == "topics") return topic_routes(ctx, req, parts);
     if (parts[1] == "groups") return group_routes(ctx, req, parts);
+    if (parts[1] == "control") return control_routes(ctx, req, parts);
   }
   return no_route(req);
 }

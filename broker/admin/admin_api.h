@@ -21,8 +21,20 @@
 //                                                     "offset"|"timestamp", "offset"?, "timestamp"?}
 //   GET    /metrics                                  Prometheus text format
 //
+// Test control plane (docs/TESTING.md has every field and recipes; a public contract):
+//   POST   /v1/control/faults                        a fault rule -> 201 {"id", ...}: match "api",
+//                                                     "versions", "topic", "partition", "broker",
+//                                                     "client_id", "group_id", "transactional_id";
+//                                                     act "error", "delay_ms", "action": drop|close;
+//                                                     how often "count", "after", "probability", "seed"
+//   GET    /v1/control/faults                        every rule with "matched" and "fired"
+//   GET    /v1/control/faults/{id}
+//   DELETE /v1/control/faults/{id}
+//   DELETE /v1/control/faults                        all rules
+//
 // Files: admin_api.cc (routing, /health, /v1/cluster), topic_routes.cc, record_routes.cc,
-// group_routes.cc, prometheus.cc, json_http.h (shared JSON/HTTP helpers).
+// group_routes.cc, control_routes.cc (+ control_json.cc), prometheus.cc, json_http.h (shared
+// JSON/HTTP helpers).
 // Runs on: broker state thread. No I/O here: broker/admin/http_server.cc does the HTTP.
 #pragma once
 

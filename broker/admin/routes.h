@@ -18,5 +18,7 @@ http_response topic_routes(admin_context& ctx, const http_request& req, const pa
 http_response record_routes(admin_context& ctx, const http_request& req, const path_parts& parts);
 // /v1/groups[/{id}[/offsets]] (group_routes.cc).
 http_response group_routes(admin_context& ctx, const http_request& req, const path_parts& parts);
+// /v1/control/... (control_routes.cc).
+http_response control_routes(admin_context& ctx, const http_request& req, const path_parts& parts);
 
 }  // namespace mk::admin

@@ -6,11 +6,19 @@
 
 #include "broker/handlers/handler.h"
 #include "protocol/generated/api_keys.h"
+#include "protocol/generated/produce_request.h"
 #include "protocol/generated/error_responses.h"
 
 namespace mk {
 
 namespace {
+
+// The Acks field of a Produce request (-2 when it does not decode).
+int16_t produce_acks(int16_t version, proto::reader body) {
+  proto::produce_request req;
+  req.decode(body, version);
+  return body.ok() ? req.acks : int16_t{-2};
+}
 
 std::string api_name(int16_t key) {
   const auto* a = proto::find_api_key(key);
@@ -120,6 +128,9 @@ asio::awaitable<reply> dispatcher::intercepted(const api_entry& e, request_conte
       if (auto w = proto::error_response(ctx.header.api_key, ctx.version(), body, decided.error)) {
         rep.body = std::move(*w);
         rep.errors = 1;
+        // Produce with acks=0 is never answered, not even with an error.
+        if (ctx.header.api_key == proto::produce_request::api_key && produce_acks(ctx.version(), body) == 0)
+          rep.respond = false;
       } else {
         rep.ok = false;
         rep.error = std::string("malformed ") + e.name + " v" + std::to_string(ctx.version());

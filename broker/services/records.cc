@@ -74,7 +74,9 @@ append_outcome records_service::produce(int32_t node_id, topic_state& topic, par
 }
 
 append_outcome records_service::append(topic_state& topic, partition_state& part, shared_chunk bytes, bool allow_zstd) {
-  return append_batches(topic, part, std::move(bytes), append_settings{allow_zstd, clock_.wall_ms(), cfg_.max_memory_bytes});
+  auto out = append_batches(topic, part, std::move(bytes), append_settings{allow_zstd, clock_.wall_ms(), cfg_.max_memory_bytes});
+  if (out.error == proto::error_code::none) changes_.notify();
+  return out;
 }
 
 std::vector<partition_append> records_service::append_records(topic_state& topic, const std::vector<new_record>& recs) {

@@ -14,6 +14,7 @@
 #include "broker/clock.h"
 #include "broker/cluster.h"
 #include "broker/config.h"
+#include "broker/control/change_feed.h"
 #include "broker/log_append.h"
 #include "protocol/wire.h"
 
@@ -56,7 +57,9 @@ int32_t partition_for_key(std::string_view key, int32_t partitions);
 
 class records_service {
  public:
-  records_service(const clock& clk, const broker_config& cfg) : clock_(clk), cfg_(cfg) {}
+  // `changes` is notified after every successful append (awaits re-check).
+  records_service(const clock& clk, const broker_config& cfg, control::change_feed& changes)
+      : clock_(clk), cfg_(cfg), changes_(changes) {}
 
   // Kafka Produce for one partition at `produce_version`: leader check against `node_id`,
   // legacy message sets (v0-v2) converted to one v2 batch, then append_batches().
@@ -80,6 +83,7 @@ class records_service {
  private:
   const clock& clock_;
   const broker_config& cfg_;
+  control::change_feed& changes_;
   uint32_t round_robin_ = 0;
 };
 

@@ -1,5 +1,5 @@
 // The broker's operations, one set behind every front end: Kafka handlers, the HTTP admin API,
-// the embedding API (include/minikafka/broker.h) and, later, the control plane and the C ABI.
+// the embedding API (include/minikafka/broker.h), the control plane and, later, the C ABI.
 // None of those touches the cluster state, the group coordinator or the metadata store
 // directly; they turn their input into calls on these services and the results into their
 // output format.
@@ -11,6 +11,8 @@
 
 #include <functional>
 
+#include "broker/control/change_feed.h"
+#include "broker/control/control_service.h"
 #include "broker/services/cluster_info.h"
 #include "broker/services/groups.h"
 #include "broker/services/records.h"
@@ -21,13 +23,17 @@ namespace mk::services {
 struct broker_services {
   broker_services(::mk::cluster& state, groups::group_coordinator& gc, storage::metadata_store& store, clock& clk,
                   const broker_config& cfg, const char* storage_name, std::function<void()> groups_changed)
-      : topics(state), records(clk, cfg), groups(gc, state, store, clk, std::move(groups_changed)),
-        cluster(state, clk, storage_name) {}
+      : topics(state, changes), records(clk, cfg, changes), groups(gc, state, store, clk, std::move(groups_changed)),
+        cluster(state, clk, storage_name), control(changes, topics, groups, clk, cfg) {}
 
+  // First: the services below notify it (see broker/control/change_feed.h).
+  control::change_feed changes;
   topics_service topics;
   records_service records;
   groups_service groups;
   cluster_service cluster;
+  // The test control plane: fault rules, reset, clock, awaits, trace, version emulation.
+  control::control_service control;
 };
 
 }  // namespace mk::services

@@ -8,23 +8,33 @@
 #include <string>
 
 #include "broker/cluster.h"
+#include "broker/control/change_feed.h"
 
 namespace mk::services {
 
 class topics_service {
  public:
-  explicit topics_service(cluster& state) : state_(state) {}
+  // `changes` is notified when the set of topics or partitions changes (awaits re-check).
+  topics_service(cluster& state, control::change_feed& changes) : state_(state), changes_(changes) {}
 
   // Errors: see cluster::create_topic. `created` receives the new topic on success.
   topic_error create(const cluster::create_spec& spec, bool validate_only = false, topic_state** created = nullptr) {
-    return state_.create_topic(spec, validate_only, created);
+    auto e = state_.create_topic(spec, validate_only, created);
+    if (!e && !validate_only) changes_.notify();
+    return e;
   }
   // UNKNOWN_TOPIC_OR_PARTITION when missing. Parked fetches on it are woken; observers (groups)
   // drop what refers to it.
-  topic_error remove(const std::string& name) { return state_.delete_topic(name); }
+  topic_error remove(const std::string& name) {
+    auto e = state_.delete_topic(name);
+    if (!e) changes_.notify();
+    return e;
+  }
   // INVALID_PARTITIONS unless count > current partitions.
   topic_error grow(topic_state& t, int32_t count, bool validate_only = false) {
-    return state_.create_partitions(t, count, validate_only);
+    auto e = state_.create_partitions(t, count, validate_only);
+    if (!e && !validate_only) changes_.notify();
+    return e;
   }
 
   topic_state* find(const std::string& name) const { return state_.find(name); }
@@ -32,7 +42,10 @@ class topics_service {
   // The topic, auto-created when missing if auto-creation is on and the name is legal; else null.
   topic_state* find_or_create(const std::string& name) const {
     topic_state* t = state_.find(name);
-    return t ? t : state_.auto_create(name);
+    if (t) return t;
+    t = state_.auto_create(name);
+    if (t) changes_.notify();
+    return t;
   }
   // The error Kafka gives for a topic name that is not there: INVALID_TOPIC_EXCEPTION for an
   // illegal name, else UNKNOWN_TOPIC_OR_PARTITION.
@@ -44,6 +57,7 @@ class topics_service {
 
  private:
   cluster& state_;
+  control::change_feed& changes_;
 };
 
 }  // namespace mk::services

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -46,6 +47,51 @@ struct partition_lag {
   int64_t committed = -1;   // -1: nothing committed
   int64_t end_offset = 0;   // high watermark
   int64_t lag = 0;          // end_offset - committed, or end_offset - log start when nothing is committed
+};
+
+// A fault-injection rule (docs/TESTING.md, "Fault rules"; the same as POST /v1/control/faults).
+// Match: every field that is set must hold; unset fields match anything, so a rule without
+// `api` applies to every request it matches. Act: an error in the API's own response (in every
+// error field, per topic and partition), a delay (alone or before the error), or drop (no
+// response: the client times out) / close (the connection). How often: `after` lets the first
+// N matches through; then every match, the next `count` matches, or each match with
+// `probability` (deterministic for one `seed`).
+//
+//   minikafka::fault_rule r;
+//   r.api = "Produce";
+//   r.topic = "orders";
+//   r.error = "NOT_LEADER_OR_FOLLOWER";
+//   r.count = 3;
+//   int64_t id = broker.add_fault(r);
+struct fault_rule {
+  enum class action { none, drop, close };
+
+  std::string api;                      // "Produce" (any case) or the key ("0"); "" = every API
+  std::optional<int16_t> min_version;   // request versions the rule matches
+  std::optional<int16_t> max_version;
+  std::optional<std::string> topic;     // a topic the request names (by name or id)
+  std::optional<int32_t> partition;     // a partition the request names (of `topic`, if set)
+  std::optional<int32_t> broker;        // node id whose listener took the connection
+  std::optional<std::string> client_id;
+  std::optional<std::string> group_id;
+  std::optional<std::string> transactional_id;
+
+  std::string error;                    // Kafka error name ("NOT_LEADER_OR_FOLLOWER") or code; "" = none
+  int32_t delay_ms = 0;
+  action act = action::none;            // drop or close (not with `error`)
+
+  std::optional<int64_t> count;         // fire on the next N matches only
+  int64_t after = 0;                    // let the first N matches through
+  std::optional<double> probability;    // fire on each match with this probability
+  std::optional<uint64_t> seed;         // for `probability`; default random
+};
+
+struct fault_rule_status {
+  int64_t id = 0;
+  fault_rule rule;          // api and error as canonical names ("Produce", "NOT_LEADER_OR_FOLLOWER")
+  int64_t matched = 0;      // requests that matched
+  int64_t fired = 0;        // requests the rule acted on
+  bool exhausted = false;   // `count` reached
 };
 
 // Thrown by broker operations that fail (the message carries Kafka's error name and text).
@@ -91,6 +137,18 @@ class broker {
   int64_t end_offset(const std::string& topic, int32_t partition) const;
   // Per-partition lag of a consumer group over every partition it committed to.
   std::vector<partition_lag> group_lag(const std::string& group_id) const;
+
+  // ---- test control plane (docs/TESTING.md; the HTTP routes under /v1/control do the same)
+
+  // Adds a fault rule; returns its id. Throws minikafka::error (INVALID_REQUEST) for a rule
+  // that does nothing or is inconsistent, or names an unknown API or error.
+  int64_t add_fault(const fault_rule& rule);
+  // Every rule with its counters, in the order they were added (= the order they are tried).
+  std::vector<fault_rule_status> faults() const;
+  // False when there is no such rule.
+  bool remove_fault(int64_t id);
+  // Removes every rule; returns how many there were.
+  size_t clear_faults();
 
  private:
   struct impl;

@@ -108,6 +108,40 @@ class Broker {
     return this;
   }
 
+  // The admin API's base URL from the banner's second line ("admin http://HOST:PORT"), or null
+  // when the broker printed no such line (the anchor; --admin-port -1). Both lines come in one
+  // flush, so this waits only for a broker that prints no second line.
+  async adminUrl() {
+    if (this._adminUrl !== undefined) return this._adminUrl;
+    const line = await this._nextLine(2000);
+    if (typeof line === 'string' && line.startsWith('admin ')) {
+      this._adminUrl = line.slice('admin '.length).trim().replace(/\/$/, '');
+    } else {
+      if (line !== undefined) this._lines.unshift(line);
+      this._adminUrl = null;
+    }
+    return this._adminUrl;
+  }
+
+  // One admin API call: resolves to { status, body } (body parsed as JSON when it is JSON).
+  async http(method, path, body) {
+    const base = await this.adminUrl();
+    if (!base) throw new Error('this broker has no admin API');
+    const res = await fetch(base + path, {
+      method,
+      headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let parsed = text;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch (err) {
+      // not JSON: keep the text
+    }
+    return { status: res.status, body: parsed };
+  }
+
   _wake() {
     const waiters = this._waiters;
     this._waiters = [];

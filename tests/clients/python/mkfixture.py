@@ -21,6 +21,7 @@ confluent-kafka.
 """
 
 import ctypes
+import json
 import os
 import queue
 import signal
@@ -29,6 +30,8 @@ import tempfile
 import threading
 import time
 import unittest
+import urllib.error
+import urllib.request
 import uuid
 
 BANNER_TIMEOUT_S = 15.0
@@ -66,6 +69,25 @@ def wait_until(predicate, timeout=10.0, interval=0.05, message=None):
 def unique_name(prefix):
     """A topic name unique to one test (Kafka-legal characters only)."""
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def http_json(base_url, method, path, body=None, timeout=15.0):
+    """One call to the broker's HTTP admin API: returns (status, parsed JSON body or None).
+
+    `body` (a dict or list) is sent as JSON. Error statuses are returned, not raised.
+    """
+    data = None if body is None else json.dumps(body).encode("utf-8")
+    req = urllib.request.Request(base_url + path, data=data, method=method,
+                                 headers={"Content-Type": "application/json"} if data else {})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            status, raw = resp.status, resp.read()
+    except urllib.error.HTTPError as err:
+        status, raw = err.code, err.read()
+    try:
+        return status, json.loads(raw.decode("utf-8")) if raw else None
+    except ValueError:
+        return status, raw.decode("utf-8", "replace")
 
 
 def broker_binary():

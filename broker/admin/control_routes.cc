@@ -1,0 +1,58 @@
+// The test control plane over HTTP: /v1/control/... (the route list is in admin_api.h), over
+// the control service (broker/control/control_service.h).
+#include "broker/admin/control_json.h"
+#include "broker/admin/json_http.h"
+#include "broker/admin/routes.h"
+#include "broker/services/services.h"
+
+namespace mk::admin {
+
+namespace {
+
+http_response fault_routes(control::control_service& control, const http_request& req, const path_parts& parts) {
+  if (parts.size() == 3) {
+    if (req.method == "GET") {
+      json arr = json::array();
+      for (const auto& s : control.faults()) arr.push_back(fault_status_json(s));
+      return json_response(200, arr);
+    }
+    if (req.method == "POST") {
+      http_response err;
+      auto body = parse_body(req, err);
+      if (!body) return err;
+      control::fault_rule rule;
+      std::string why;
+      if (!parse_fault_rule(*body, rule, why)) return error_response(400, "bad_request", why);
+      auto id = control.add_fault(std::move(rule), &why);
+      if (!id) return error_response(400, "bad_request", why);
+      return json_response(201, fault_status_json(*control.fault(*id)));
+    }
+    if (req.method == "DELETE") return json_response(200, json{{"deleted", control.clear_faults()}});
+    return not_allowed("GET, POST, DELETE", req.method + " is not allowed on /v1/control/faults");
+  }
+  if (parts.size() == 4) {
+    auto id = parse_int(parts[3]);
+    if (!id) return error_response(404, "not_found", "no fault rule '" + parts[3] + "'");
+    if (req.method == "GET") {
+      auto s = control.fault(*id);
+      if (!s) return error_response(404, "not_found", "no fault rule " + parts[3]);
+      return json_response(200, fault_status_json(*s));
+    }
+    if (req.method == "DELETE") {
+      if (!control.remove_fault(*id)) return error_response(404, "not_found", "no fault rule " + parts[3]);
+      return json_response(200, json{{"deleted", *id}});
+    }
+    return not_allowed("GET, DELETE", req.method + " is not allowed on a fault rule");
+  }
+  return no_route(req);
+}
+
+}  // namespace
+
+http_response control_routes(admin_context& ctx, const http_request& req, const path_parts& parts) {
+  auto& control = ctx.svc.control;
+  if (parts.size() >= 3 && parts[2] == "faults") return fault_routes(control, req, parts);
+  return no_route(req);
+}
+
+}  // namespace mk::admin

@@ -1,0 +1,82 @@
+// The test control plane as one service behind every front end (HTTP /v1/control/..., /v1/await/...,
+// /v1/trace; the embedding API's fault/reset/clock/await calls): fault rules, reset, the virtual
+// clock, await conditions, the request trace and Kafka-version emulation.
+//
+// It reaches the dispatchers through attach(): one call per broker node, after the node's
+// dispatcher exists. Its interceptors are installed on a dispatcher only while they have work
+// (a fault rule exists, the trace is on), so an untouched broker runs the plain dispatch path.
+// Runs on: broker state thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "broker/control/change_feed.h"
+#include "broker/control/fault_injector.h"
+
+namespace mk {
+class clock;
+class dispatcher;
+struct broker_config;
+namespace groups {
+class group_coordinator;
+}
+}  // namespace mk
+
+namespace mk::services {
+class topics_service;
+class groups_service;
+}  // namespace mk::services
+
+namespace mk::control {
+
+class control_service {
+ public:
+  control_service(change_feed& feed, services::topics_service& topics, services::groups_service& groups,
+                  mk::clock& clk, const broker_config& cfg);
+  ~control_service();
+  control_service(const control_service&) = delete;
+  control_service& operator=(const control_service&) = delete;
+
+  // A broker node's dispatcher: the control plane's interceptors and API-version changes apply
+  // to it. The dispatcher must outlive this service or be detached first.
+  void attach(dispatcher& d, int32_t node_id);
+  void detach(dispatcher& d);
+
+  // ---- fault rules (broker/control/fault_injector.h)
+  // Adds a rule; returns its id, or nullopt with `why` when validate() refuses it.
+  std::optional<int64_t> add_fault(fault_rule r, std::string* why = nullptr);
+  std::vector<fault_rule_status> faults() const { return faults_->list(); }
+  std::optional<fault_rule_status> fault(int64_t id) const { return faults_->get(id); }
+  bool remove_fault(int64_t id);
+  size_t clear_faults();
+
+  // ---- state changes, for awaits
+  change_feed& changes() { return feed_; }
+  void notify() { feed_.notify(); }
+  // Called by the server when it begins to stop: parked awaits answer at once.
+  void shutdown();
+  bool stopping() const { return stopping_; }
+
+ private:
+  void sync_interceptors();
+
+  change_feed& feed_;
+  services::topics_service& topics_;
+  services::groups_service& groups_;
+  mk::clock& clock_;
+  const broker_config& cfg_;
+  std::shared_ptr<fault_injector> faults_;
+  struct attached {
+    dispatcher* d;
+    int32_t node_id;
+    bool faults_installed = false;
+  };
+  std::vector<attached> dispatchers_;
+  bool stopping_ = false;
+};
+
+}  // namespace mk::control

@@ -1,0 +1,102 @@
+'use strict';
+// The test control plane (docs/TESTING.md) seen by kafkajs 2.2.4: fault rules.
+//
+// Run (from the repository root, after `npm install` in tests/clients/node):
+//   MINIKAFKA_BIN=build/broker/minikafka node --test tests/clients/node/test_kafkajs_control.js
+// or through ctest (`ctest -R clients.kafkajs_control`).
+
+const { describe, it, before, after, beforeEach } = require('node:test');
+const assert = require('node:assert/strict');
+const { Broker, uniqueName } = require('./fixture');
+
+const { Kafka, Partitioners, logLevel } = require('kafkajs');
+
+const TEST_TIMEOUT_MS = 30000;
+const DELAY_MS = 300;
+
+describe('kafkajs and the control plane', () => {
+  let broker;
+  let kafka;
+  const toDisconnect = [];
+
+  before(async () => {
+    broker = await new Broker().start();
+    assert.ok(await broker.adminUrl(), 'the broker prints its admin URL');
+    kafka = new Kafka({
+      clientId: 'control-js',
+      brokers: [broker.bootstrap],
+      logLevel: process.env.KAFKAJS_LOG === '1' ? logLevel.DEBUG : logLevel.NOTHING,
+      connectionTimeout: 3000,
+      requestTimeout: 10000,
+      retry: { retries: 6, initialRetryTime: 20, maxRetryTime: 200 },
+    });
+  });
+
+  after(async () => {
+    for (const client of toDisconnect.reverse()) await client.disconnect().catch(() => {});
+    if (broker) await broker.stopClean();
+  });
+
+  beforeEach(async () => {
+    const r = await broker.http('DELETE', '/v1/control/faults');
+    assert.equal(r.status, 200);
+  });
+
+  async function newTopic(prefix) {
+    const name = uniqueName(prefix);
+    const r = await broker.http('POST', '/v1/topics', { name, partitions: 1 });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    return name;
+  }
+
+  async function producer() {
+    const p = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+    await p.connect();
+    toDisconnect.push(p);
+    return p;
+  }
+
+  async function addRule(rule) {
+    const r = await broker.http('POST', '/v1/control/faults', rule);
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    return r.body.id;
+  }
+
+  async function storedValues(topic) {
+    const r = await broker.http('GET', `/v1/topics/${topic}/partitions/0/records?offset=0&limit=1000`);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    return r.body.records.map((x) => x.value);
+  }
+
+  it('retries a produce through three injected NOT_LEADER_OR_FOLLOWER, storing each record once', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const topic = await newTopic('js-notleader');
+    const p = await producer();
+    await p.send({ topic, messages: [{ value: 'warm-up', partition: 0 }] });
+    const id = await addRule({ api: 'Produce', topic, error: 'NOT_LEADER_OR_FOLLOWER', count: 3 });
+    const values = Array.from({ length: 10 }, (_, i) => `v${i}`);
+    for (const value of values) await p.send({ topic, messages: [{ value, partition: 0 }] });
+    const rule = await broker.http('GET', `/v1/control/faults/${id}`);
+    assert.equal(rule.body.fired, 3);
+    assert.deepEqual(await storedValues(topic), ['warm-up', ...values]);
+  });
+
+  it('shows an injected delay in the produce latency within 20 %', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const topic = await newTopic('js-delay');
+    const p = await producer();
+    const median = async () => {
+      const samples = [];
+      for (let i = 0; i < 3; i++) {
+        const t0 = process.hrtime.bigint();
+        await p.send({ topic, messages: [{ value: `d${i}`, partition: 0 }] });
+        samples.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      }
+      samples.sort((a, b) => a - b);
+      return samples[1];
+    };
+    await p.send({ topic, messages: [{ value: 'warm-up', partition: 0 }] });
+    const base = await median();
+    await addRule({ api: 'Produce', topic, delay_ms: DELAY_MS });
+    const added = (await median()) - base;
+    assert.ok(added >= DELAY_MS * 0.8 && added <= DELAY_MS * 1.2, `added ${added} ms (base ${base} ms)`);
+  });
+});

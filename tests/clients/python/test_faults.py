@@ -1,0 +1,188 @@
+#!/usr/bin/python3
+"""Fault rules (POST /v1/control/faults, docs/TESTING.md) seen by real clients.
+
+Run:  MINIKAFKA_BIN=build/broker/minikafka /usr/bin/python3 tests/clients/python/test_faults.py
+(or `ctest -R clients.faults`).
+
+For kafka-python 2.0.2 and confluent-kafka (librdkafka):
+  * a producer retries through three injected NOT_LEADER_OR_FOLLOWER and every record is
+    stored exactly once;
+  * an injected delay shows in the client's produce latency within +-20 %;
+  * a dropped Produce makes the client time out and retry, and the record is stored once;
+  * a closed connection is survived (reconnect and retry), the record stored once.
+Records are read back over the admin API (GET /v1/topics/T/partitions/0/records).
+"""
+
+import os
+import statistics
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from confluent_kafka import Producer  # noqa: E402
+from kafka import KafkaProducer  # noqa: E402
+
+from mkfixture import BrokerTestCase, http_json  # noqa: E402
+
+DELAY_MS = 300
+
+
+class FaultsTest(BrokerTestCase):
+    def setUp(self):
+        super().setUp()
+        self.admin = self.broker.admin_url()
+        self.assertIsNotNone(self.admin)
+        status, body = http_json(self.admin, "DELETE", "/v1/control/faults")
+        self.assertEqual(status, 200, body)
+
+    # -- helpers ------------------------------------------------------------------------
+    def new_topic(self):
+        name = self.topic_name()
+        status, body = http_json(self.admin, "POST", "/v1/topics", {"name": name, "partitions": 1})
+        self.assertEqual(status, 201, body)
+        return name
+
+    def add_rule(self, rule):
+        status, body = http_json(self.admin, "POST", "/v1/control/faults", rule)
+        self.assertEqual(status, 201, body)
+        return body["id"]
+
+    def rule(self, rule_id):
+        status, body = http_json(self.admin, "GET", f"/v1/control/faults/{rule_id}")
+        self.assertEqual(status, 200, body)
+        return body
+
+    def stored_values(self, topic):
+        status, body = http_json(self.admin, "GET",
+                                 f"/v1/topics/{topic}/partitions/0/records?offset=0&limit=1000")
+        self.assertEqual(status, 200, body)
+        return [r["value"] for r in body["records"]]
+
+    def kafka_python_producer(self, **extra):
+        conf = dict(bootstrap_servers=self.bootstrap, client_id="faults-kp", retries=5,
+                    retry_backoff_ms=20, max_in_flight_requests_per_connection=1,
+                    api_version_auto_timeout_ms=5000, request_timeout_ms=10000, linger_ms=0)
+        conf.update(extra)
+        return self.closing(KafkaProducer(**conf))
+
+    def confluent_producer(self, **extra):
+        conf = {"bootstrap.servers": self.bootstrap, "client.id": "faults-ck",
+                "retry.backoff.ms": 20, "linger.ms": 0, "max.in.flight": 1}
+        conf.update(extra)
+        p = Producer(conf)
+        self.closing(p, lambda: p.flush(5))
+        return p
+
+    def confluent_send(self, producer, topic, value, timeout=20):
+        """Produces one record and waits for its delivery report; returns the report error."""
+        result = {}
+        producer.produce(topic, value=value, partition=0,
+                         on_delivery=lambda err, msg: result.setdefault("err", err))
+        deadline = time.monotonic() + timeout
+        while "err" not in result and time.monotonic() < deadline:
+            producer.poll(0.05)
+        self.assertIn("err", result, "no delivery report")
+        return result["err"]
+
+    # -- retry through NOT_LEADER_OR_FOLLOWER ---------------------------------------------
+    def test_kafka_python_retries_through_three_not_leader_errors(self):
+        topic = self.new_topic()
+        producer = self.kafka_python_producer()
+        producer.send(topic, b"warm-up", partition=0).get(timeout=10)  # metadata is known
+        rule = self.add_rule({"api": "Produce", "topic": topic,
+                              "error": "NOT_LEADER_OR_FOLLOWER", "count": 3})
+        values = [f"v{i}".encode() for i in range(10)]
+        for v in values:
+            producer.send(topic, v, partition=0).get(timeout=20)
+        self.assertEqual(self.rule(rule)["fired"], 3)
+        self.assertEqual(self.stored_values(topic), ["warm-up"] + [v.decode() for v in values])
+
+    def test_confluent_kafka_retries_through_three_not_leader_errors(self):
+        topic = self.new_topic()
+        producer = self.confluent_producer()
+        self.assertIsNone(self.confluent_send(producer, topic, b"warm-up"))
+        rule = self.add_rule({"api": "Produce", "topic": topic,
+                              "error": "NOT_LEADER_OR_FOLLOWER", "count": 3})
+        values = [f"v{i}".encode() for i in range(10)]
+        for v in values:
+            self.assertIsNone(self.confluent_send(producer, topic, v))
+        self.assertEqual(self.rule(rule)["fired"], 3)
+        self.assertEqual(self.stored_values(topic), ["warm-up"] + [v.decode() for v in values])
+
+    # -- delay ---------------------------------------------------------------------------
+    def assert_added_latency(self, send, topic):
+        def median_latency(n=3):
+            samples = []
+            for i in range(n):
+                t0 = time.monotonic()
+                send(f"d{i}".encode())
+                samples.append(time.monotonic() - t0)
+            return statistics.median(samples)
+
+        send(b"warm-up")
+        base = median_latency()
+        rule = self.add_rule({"api": "Produce", "topic": topic, "delay_ms": DELAY_MS})
+        delayed = median_latency()
+        added_ms = (delayed - base) * 1000
+        self.assertGreaterEqual(added_ms, DELAY_MS * 0.8, f"base {base:.4f}s delayed {delayed:.4f}s")
+        self.assertLessEqual(added_ms, DELAY_MS * 1.2, f"base {base:.4f}s delayed {delayed:.4f}s")
+        self.assertEqual(self.rule(rule)["fired"], 3)
+
+    def test_kafka_python_sees_the_injected_delay(self):
+        topic = self.new_topic()
+        producer = self.kafka_python_producer()
+        self.assert_added_latency(lambda v: producer.send(topic, v, partition=0).get(timeout=10), topic)
+
+    def test_confluent_kafka_sees_the_injected_delay(self):
+        topic = self.new_topic()
+        producer = self.confluent_producer()
+        self.assert_added_latency(lambda v: self.assertIsNone(self.confluent_send(producer, topic, v)),
+                                  topic)
+
+    # -- drop: the client times out and retries ---------------------------------------------
+    def test_kafka_python_times_out_on_a_dropped_produce_and_retries(self):
+        topic = self.new_topic()
+        producer = self.kafka_python_producer(request_timeout_ms=1000)
+        producer.send(topic, b"warm-up", partition=0).get(timeout=10)
+        rule = self.add_rule({"api": "Produce", "topic": topic, "action": "drop", "count": 1})
+        t0 = time.monotonic()
+        producer.send(topic, b"after-drop", partition=0).get(timeout=20)
+        self.assertGreaterEqual(time.monotonic() - t0, 0.9, "the client waited for its request timeout")
+        self.assertEqual(self.rule(rule)["fired"], 1)
+        self.assertEqual(self.stored_values(topic), ["warm-up", "after-drop"])
+
+    def test_confluent_kafka_times_out_on_a_dropped_produce_and_retries(self):
+        topic = self.new_topic()
+        producer = self.confluent_producer(**{"socket.timeout.ms": 1000})
+        self.assertIsNone(self.confluent_send(producer, topic, b"warm-up"))
+        rule = self.add_rule({"api": "Produce", "topic": topic, "action": "drop", "count": 1})
+        t0 = time.monotonic()
+        self.assertIsNone(self.confluent_send(producer, topic, b"after-drop"))
+        self.assertGreaterEqual(time.monotonic() - t0, 0.9, "the client waited for its request timeout")
+        self.assertEqual(self.rule(rule)["fired"], 1)
+        self.assertEqual(self.stored_values(topic), ["warm-up", "after-drop"])
+
+    # -- close: the client reconnects ---------------------------------------------------------
+    def test_kafka_python_survives_a_closed_connection(self):
+        topic = self.new_topic()
+        producer = self.kafka_python_producer()
+        producer.send(topic, b"warm-up", partition=0).get(timeout=10)
+        rule = self.add_rule({"api": "Produce", "topic": topic, "action": "close", "count": 1})
+        producer.send(topic, b"after-close", partition=0).get(timeout=20)
+        self.assertEqual(self.rule(rule)["fired"], 1)
+        self.assertEqual(self.stored_values(topic), ["warm-up", "after-close"])
+
+    def test_confluent_kafka_survives_a_closed_connection(self):
+        topic = self.new_topic()
+        producer = self.confluent_producer()
+        self.assertIsNone(self.confluent_send(producer, topic, b"warm-up"))
+        rule = self.add_rule({"api": "Produce", "topic": topic, "action": "close", "count": 1})
+        self.assertIsNone(self.confluent_send(producer, topic, b"after-close"))
+        self.assertEqual(self.rule(rule)["fired"], 1)
+        self.assertEqual(self.stored_values(topic), ["warm-up", "after-close"])
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
