@@ -191,4 +191,10 @@ size_t broker::clear_faults() {
   return srv.call([&] { return srv.services().control.clear_faults(); });
 }
 
+reset_result broker::reset(const std::string& prefix) {
+  auto& srv = *impl_->srv;
+  auto r = srv.call([&] { return srv.services().control.reset(prefix); });
+  return reset_result{std::move(r.topics), std::move(r.groups), r.fault_rules, r.trace_entries};
+}
+
 }  // namespace minikafka

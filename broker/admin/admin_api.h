@@ -31,6 +31,8 @@
 //   GET    /v1/control/faults/{id}
 //   DELETE /v1/control/faults/{id}
 //   DELETE /v1/control/faults                        all rules
+//   POST   /v1/control/reset                         {"prefix"?}: delete topics, groups, offsets, rules,
+//                                                     trace -> what was deleted and "elapsed_ms"
 //
 // Files: admin_api.cc (routing, /health, /v1/cluster), topic_routes.cc, record_routes.cc,
 // group_routes.cc, control_routes.cc (+ control_json.cc), prometheus.cc, json_http.h (shared

@@ -1,5 +1,7 @@
 // The test control plane over HTTP: /v1/control/... (the route list is in admin_api.h), over
 // the control service (broker/control/control_service.h).
+#include <chrono>
+
 #include "broker/admin/control_json.h"
 #include "broker/admin/json_http.h"
 #include "broker/admin/routes.h"
@@ -47,11 +49,37 @@ http_response fault_routes(control::control_service& control, const http_request
   return no_route(req);
 }
 
+http_response reset_route(control::control_service& control, const http_request& req) {
+  if (req.method != "POST") return not_allowed("POST", "use POST to reset");
+  std::string prefix;
+  if (!req.body.empty()) {
+    http_response err;
+    auto body = parse_body(req, err);
+    if (!body) return err;
+    for (const auto& [k, v] : body->items())
+      if (k != "prefix") return error_response(400, "bad_request", "unknown field \"" + k + "\" (only \"prefix\")");
+    if (body->contains("prefix")) {
+      if (!(*body)["prefix"].is_string()) return error_response(400, "bad_request", "\"prefix\" must be a string");
+      prefix = (*body)["prefix"].get<std::string>();
+    }
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = control.reset(prefix);
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  return json_response(200, json{{"prefix", prefix},
+                                 {"deleted_topics", r.topics},
+                                 {"deleted_groups", r.groups},
+                                 {"deleted_fault_rules", r.fault_rules},
+                                 {"deleted_trace_entries", r.trace_entries},
+                                 {"elapsed_ms", ms}});
+}
+
 }  // namespace
 
 http_response control_routes(admin_context& ctx, const http_request& req, const path_parts& parts) {
   auto& control = ctx.svc.control;
   if (parts.size() >= 3 && parts[2] == "faults") return fault_routes(control, req, parts);
+  if (parts.size() == 3 && parts[2] == "reset") return reset_route(control, req);
   return no_route(req);
 }
 

@@ -60,6 +60,29 @@ size_t control_service::clear_faults() {
   return n;
 }
 
+reset_result control_service::reset(const std::string& prefix) {
+  reset_result out;
+  auto ours = [&](const std::string& name) { return name.compare(0, prefix.size(), prefix) == 0; };
+  // Groups first: their members go before the topics they read, so nothing rebalances twice.
+  for (const auto& g : groups_.list())
+    if (ours(g.group_id)) out.groups.push_back(g.group_id);
+  for (const auto& g : out.groups) groups_.force_remove(g);
+  for (const auto& [name, t] : topics_.all())
+    if (ours(name)) out.topics.push_back(name);
+  for (const auto& name : out.topics) (void)topics_.remove(name);
+  if (prefix.empty()) {
+    out.fault_rules = faults_->clear();
+  } else {
+    auto named = [&](const std::optional<std::string>& s) { return s && ours(*s); };
+    out.fault_rules = faults_->remove_if([&](const fault_rule& r) {
+      return named(r.topic) || named(r.group_id) || named(r.transactional_id) || named(r.client_id);
+    });
+  }
+  sync_interceptors();
+  feed_.notify();
+  return out;
+}
+
 void control_service::shutdown() {
   stopping_ = true;
   feed_.notify();

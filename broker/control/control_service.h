@@ -33,6 +33,14 @@ class groups_service;
 
 namespace mk::control {
 
+// What a reset removed.
+struct reset_result {
+  std::vector<std::string> topics;
+  std::vector<std::string> groups;
+  size_t fault_rules = 0;
+  size_t trace_entries = 0;
+};
+
 class control_service {
  public:
   control_service(change_feed& feed, services::topics_service& topics, services::groups_service& groups,
@@ -53,6 +61,14 @@ class control_service {
   std::optional<fault_rule_status> fault(int64_t id) const { return faults_->get(id); }
   bool remove_fault(int64_t id);
   size_t clear_faults();
+
+  // ---- reset
+  // Deletes every topic (with its data and producer state), every group (in any state: members
+  // rejoin) with its committed offsets, every fault rule and the request trace. With a prefix,
+  // only topics and groups whose names start with it, and the fault rules that name such a
+  // topic, group, transactional id or client id; the trace is kept. The API-version table and
+  // the clock are not touched.
+  reset_result reset(const std::string& prefix = "");
 
   // ---- state changes, for awaits
   change_feed& changes() { return feed_; }

@@ -791,6 +791,23 @@ error_code group_coordinator::delete_group(const std::string& group_id) {
   return error_code::none;
 }
 
+bool group_coordinator::force_delete(const std::string& group_id) {
+  auto it = groups_.find(group_id);
+  if (it == groups_.end()) return false;
+  std::unique_ptr<group> g = std::move(it->second);
+  groups_.erase(it);
+  // Answered after the group is gone, so a callback that calls back in sees the new state.
+  join_result jr;
+  jr.error = error_code::coordinator_not_available;
+  sync_result sr;
+  sr.error = error_code::coordinator_not_available;
+  for (auto& [mid, m] : g->members) {
+    if (auto cb = std::exchange(m->awaiting_join, nullptr)) cb(jr);
+    if (auto cb = std::exchange(m->awaiting_sync, nullptr)) cb(sr);
+  }
+  return true;
+}
+
 error_code group_coordinator::delete_offsets(const std::string& group_id,
                                              const std::vector<std::pair<std::string, int32_t>>& partitions,
                                              std::vector<error_code>& per_partition) {

@@ -184,6 +184,10 @@ class group_coordinator {
   // or NON_EMPTY_GROUP for a non-empty group of another protocol type.
   error_code delete_offsets(const std::string& group_id, const std::vector<std::pair<std::string, int32_t>>& partitions,
                             std::vector<error_code>& per_partition);
+  // Removes a group whatever its state, with its members and committed offsets (control-plane
+  // reset). Held JoinGroup/SyncGroup answers get COORDINATOR_NOT_AVAILABLE; the members' next
+  // requests find no group and rejoin. False when there is no such group.
+  bool force_delete(const std::string& group_id);
   // Drops every committed offset of `topic` (the topic was deleted).
   void topic_deleted(const std::string& topic);
 

@@ -117,6 +117,14 @@ error_code groups_service::remove(const std::string& group_id) {
   return error_code::none;
 }
 
+bool groups_service::force_remove(const std::string& group_id) {
+  const bool existed = gc_.force_delete(group_id);
+  if (auto st = store_.delete_offsets(group_id, ""); !st)
+    spdlog::warn("group {}: removing stored offsets failed: {}", group_id, storage::to_string(st.error()));
+  changed_();
+  return existed;
+}
+
 error_code groups_service::delete_offsets(const std::string& group_id,
                                           const std::vector<std::pair<std::string, int32_t>>& partitions,
                                           std::vector<error_code>& per_partition) {

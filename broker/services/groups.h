@@ -77,6 +77,10 @@ class groups_service {
   // Deletes an empty group and its stored offsets (NON_EMPTY_GROUP, GROUP_ID_NOT_FOUND,
   // INVALID_GROUP_ID, KAFKA_STORAGE_ERROR when the stored offsets cannot be removed).
   proto::error_code remove(const std::string& group_id);
+  // Removes a group in any state with its committed offsets, stored ones included (control-plane
+  // reset; members rejoin). False when there is no such group. A storage failure is logged:
+  // the group is gone from memory either way.
+  bool force_remove(const std::string& group_id);
   // OffsetDelete: top-level error, per-partition errors in `per_partition` (unknown partitions
   // UNKNOWN_TOPIC_OR_PARTITION, KAFKA_STORAGE_ERROR when the store fails).
   proto::error_code delete_offsets(const std::string& group_id, const std::vector<std::pair<std::string, int32_t>>& partitions,

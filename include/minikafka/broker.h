@@ -94,6 +94,14 @@ struct fault_rule_status {
   bool exhausted = false;   // `count` reached
 };
 
+// What broker::reset() removed.
+struct reset_result {
+  std::vector<std::string> topics;
+  std::vector<std::string> groups;
+  size_t fault_rules = 0;
+  size_t trace_entries = 0;
+};
+
 // Thrown by broker operations that fail (the message carries Kafka's error name and text).
 class error : public std::runtime_error {
  public:
@@ -149,6 +157,12 @@ class broker {
   bool remove_fault(int64_t id);
   // Removes every rule; returns how many there were.
   size_t clear_faults();
+
+  // Deletes every topic (data, producer state), every group in any state (members rejoin) with its
+  // committed offsets, every fault rule and the request trace, in milliseconds, so one broker
+  // serves a whole test session. With a prefix: only topics and groups whose names start with
+  // it, and the fault rules naming such a topic, group, transactional id or client id.
+  reset_result reset(const std::string& prefix = "");
 
  private:
   struct impl;

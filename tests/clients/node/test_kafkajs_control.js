@@ -1,5 +1,5 @@
 'use strict';
-// The test control plane (docs/TESTING.md) seen by kafkajs 2.2.4: fault rules.
+// The test control plane (docs/TESTING.md) seen by kafkajs 2.2.4: fault rules, reset.
 //
 // Run (from the repository root, after `npm install` in tests/clients/node):
 //   MINIKAFKA_BIN=build/broker/minikafka node --test tests/clients/node/test_kafkajs_control.js
@@ -98,5 +98,20 @@ describe('kafkajs and the control plane', () => {
     await addRule({ api: 'Produce', topic, delay_ms: DELAY_MS });
     const added = (await median()) - base;
     assert.ok(added >= DELAY_MS * 0.8 && added <= DELAY_MS * 1.2, `added ${added} ms (base ${base} ms)`);
+  });
+
+  it('reset leaves an empty broker that the next test reuses', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const topic = 'js-reset-orders';
+    assert.equal((await broker.http('POST', '/v1/topics', { name: topic, partitions: 1 })).status, 201);
+    const p = await producer();
+    await p.send({ topic, messages: [{ value: 'old', partition: 0 }] });
+    await addRule({ api: 'Fetch', delay_ms: 1 });
+    const r = await broker.http('POST', '/v1/control/reset', { prefix: 'js-reset-' });
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.body.deleted_topics, [topic]);
+    assert.equal(r.body.deleted_fault_rules, 0, 'the rule names no js-reset- topic');
+    assert.equal((await broker.http('POST', '/v1/topics', { name: topic, partitions: 1 })).status, 201);
+    await p.send({ topic, messages: [{ value: 'new', partition: 0 }] });
+    assert.deepEqual(await storedValues(topic), ['new']);
   });
 });

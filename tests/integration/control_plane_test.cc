@@ -1,0 +1,214 @@
+// The test control plane over HTTP and the embedding API (docs/TESTING.md), apart from fault
+// rules (fault_injection_test.cc): reset.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "http_client.h"
+#include "minikafka/broker.h"
+#include "protocol/generated/all_messages.h"
+#include "protocol/records/record_batch.h"
+#include "test_client.h"
+
+namespace {
+
+using namespace std::chrono_literals;
+using namespace mk::proto;
+using json = nlohmann::json;
+using mk::test::client;
+using mk::test::http_call;
+using steady = std::chrono::steady_clock;
+
+records one_batch(const std::string& value, int64_t timestamp = 1700000000000) {
+  mk::records::record_in r;
+  r.key = "k";
+  r.value = value;
+  r.timestamp = timestamp;
+  std::vector<mk::records::record_in> rs{r};
+  return records{false, {mk::shared_chunk::adopt(mk::records::build_batch(rs, mk::records::codec::none))}};
+}
+
+int16_t produce(client& c, const std::string& topic, int32_t partition, const std::string& value,
+                int64_t timestamp = 1700000000000) {
+  produce_request req;
+  req.acks = -1;
+  req.timeout_ms = 5000;
+  auto& t = req.topic_data.emplace_back();
+  t.name = topic;
+  auto& p = t.partition_data.emplace_back();
+  p.index = partition;
+  p.records_ = one_batch(value, timestamp);
+  auto resp = c.call(req, 9);
+  return resp.responses.at(0).partition_responses.at(0).error_code;
+}
+
+// A simple (generation -1) commit, which creates the group in state Empty.
+int16_t commit(client& c, const std::string& group, const std::string& topic, int64_t offset) {
+  offset_commit_request req;
+  req.group_id = group;
+  req.generation_id_or_member_epoch = -1;
+  auto& t = req.topics.emplace_back();
+  t.name = topic;
+  auto& p = t.partitions.emplace_back();
+  p.partition_index = 0;
+  p.committed_offset = offset;
+  const int32_t corr = c.send(req, 8);
+  auto resp = c.receive<offset_commit_response>(8, corr);
+  return resp.topics.at(0).partitions.at(0).error_code;
+}
+
+class ControlPlane : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { minikafka::set_log_level("warn"); }
+  static minikafka::broker_options options() {
+    minikafka::broker_options o;
+    o.admin_port = 0;
+    return o;
+  }
+  void SetUp() override {
+    broker_.start();
+    admin_ = static_cast<uint16_t>(std::stoi(broker_.admin_url().substr(broker_.admin_url().rfind(':') + 1)));
+  }
+  json get(const std::string& path, int expect = 200) {
+    auto r = http_call(admin_, "GET", path);
+    EXPECT_EQ(r.status, expect) << path << ": " << r.body;
+    return json::parse(r.body);
+  }
+  json post(const std::string& path, const json& body, int expect = 200) {
+    auto r = http_call(admin_, "POST", path, body.is_null() ? std::string() : body.dump());
+    EXPECT_EQ(r.status, expect) << path << ": " << r.body;
+    return json::parse(r.body);
+  }
+  std::vector<std::string> group_ids() {
+    std::vector<std::string> out;
+    for (const auto& g : get("/v1/groups")) out.push_back(g["group_id"]);
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  minikafka::broker broker_{options()};
+  uint16_t admin_ = 0;
+};
+
+// ------------------------------------------------------------------------------------ reset
+
+TEST_F(ControlPlane, ResetDeletesTopicsGroupsOffsetsAndRules) {
+  broker_.create_topic("a", 2);
+  broker_.create_topic("b");
+  client c(broker_.port());
+  ASSERT_EQ(produce(c, "a", 0, "x"), 0);
+  ASSERT_EQ(commit(c, "g1", "a", 1), 0);
+  ASSERT_EQ(commit(c, "g2", "b", 0), 0);
+  post("/v1/control/faults", {{"api", "Fetch"}, {"delay_ms", 1}}, 201);
+
+  auto r = post("/v1/control/reset", nullptr);
+  EXPECT_EQ(r["deleted_topics"], json::array({"a", "b"}));
+  EXPECT_EQ(r["deleted_groups"], json::array({"g1", "g2"}));
+  EXPECT_EQ(r["deleted_fault_rules"], 1);
+  EXPECT_TRUE(r["elapsed_ms"].is_number());
+  EXPECT_EQ(get("/v1/topics").size(), 0u);
+  EXPECT_TRUE(group_ids().empty());
+  EXPECT_EQ(get("/v1/control/faults").size(), 0u);
+
+  // The same names start afresh: no old records, no old offsets.
+  broker_.create_topic("a", 1);
+  EXPECT_EQ(broker_.end_offset("a", 0), 0);
+  offset_fetch_request of;
+  of.group_id = "g1";
+  auto& t = of.topics.emplace();
+  t.push_back({"a", {0}});
+  const int32_t corr = c.send(of, 5);
+  auto resp = c.receive<offset_fetch_response>(5, corr);
+  EXPECT_EQ(resp.topics.at(0).partitions.at(0).committed_offset, -1);
+}
+
+TEST_F(ControlPlane, ResetWithAPrefixTouchesOnlyItsOwnNames) {
+  for (const char* t : {"t42-in", "t42-out", "t43-in"}) broker_.create_topic(t);
+  client c(broker_.port());
+  ASSERT_EQ(commit(c, "t42-group", "t42-in", 0), 0);
+  ASSERT_EQ(commit(c, "t43-group", "t43-in", 0), 0);
+  post("/v1/control/faults", {{"topic", "t42-in"}, {"delay_ms", 1}}, 201);
+  post("/v1/control/faults", {{"client_id", "t42-client"}, {"action", "drop"}}, 201);
+  post("/v1/control/faults", {{"topic", "t43-in"}, {"delay_ms", 1}}, 201);
+
+  auto r = post("/v1/control/reset", {{"prefix", "t42-"}});
+  EXPECT_EQ(r["deleted_topics"], json::array({"t42-in", "t42-out"}));
+  EXPECT_EQ(r["deleted_groups"], json::array({"t42-group"}));
+  EXPECT_EQ(r["deleted_fault_rules"], 2);
+  EXPECT_EQ(broker_.topics(), std::vector<std::string>{"t43-in"});
+  EXPECT_EQ(group_ids(), std::vector<std::string>{"t43-group"});
+  auto rules = get("/v1/control/faults");
+  ASSERT_EQ(rules.size(), 1u);
+  EXPECT_EQ(rules[0]["topic"], "t43-in");
+}
+
+join_group_request join_req(const std::string& group, const std::string& member_id = "") {
+  join_group_request req;
+  req.group_id = group;
+  req.session_timeout_ms = 10000;
+  req.rebalance_timeout_ms = 10000;
+  req.member_id = member_id;
+  req.protocol_type = "consumer";
+  req.protocols.push_back({"range", ""});
+  return req;
+}
+
+TEST_F(ControlPlane, ResetAnswersHeldJoinsAndRemovesGroupsWithMembers) {
+  client a(broker_.port()), b(broker_.port());
+  int32_t corr = a.send(join_req("busy"), 1);
+  auto first = a.receive<join_group_response>(1, corr);
+  ASSERT_EQ(first.error_code, 0);
+  // A second member: its JoinGroup is held until the first rejoins (it never does here).
+  corr = b.send(join_req("busy"), 1);
+  EXPECT_FALSE(b.try_receive_frame(100ms).has_value()) << "held";
+  EXPECT_EQ(get("/v1/groups/busy")["state"], "PreparingRebalance");
+
+  auto r = post("/v1/control/reset", nullptr);
+  EXPECT_EQ(r["deleted_groups"], json::array({"busy"}));
+  auto held = b.receive<join_group_response>(1, corr, 2000ms);
+  EXPECT_EQ(held.error_code, 15) << "COORDINATOR_NOT_AVAILABLE: find the coordinator and rejoin";
+  EXPECT_TRUE(group_ids().empty());
+
+  // The old member's next heartbeat finds no such member; a fresh join starts a new group.
+  heartbeat_request hb;
+  hb.group_id = "busy";
+  hb.generation_id = first.generation_id;
+  hb.member_id = first.member_id;
+  corr = a.send(hb, 1);
+  EXPECT_NE(a.receive<heartbeat_response>(1, corr).error_code, 0);
+  corr = a.send(join_req("busy"), 1);
+  auto again = a.receive<join_group_response>(1, corr);
+  EXPECT_EQ(again.error_code, 0);
+  EXPECT_EQ(again.generation_id, 1);
+}
+
+TEST_F(ControlPlane, ResetRefusesOtherMethodsAndBadBodies) {
+  EXPECT_EQ(http_call(admin_, "GET", "/v1/control/reset").status, 405);
+  EXPECT_EQ(http_call(admin_, "POST", "/v1/control/reset", R"({"prefix": 3})").status, 400);
+  EXPECT_EQ(http_call(admin_, "POST", "/v1/control/reset", R"({"prefixes": "a"})").status, 400);
+  EXPECT_EQ(http_call(admin_, "POST", "/v1/control/reset", "{}").status, 200);
+}
+
+TEST(ControlPlaneEmbedded, ResetThroughTheCppApi) {
+  minikafka::broker b;
+  b.start();
+  b.create_topic("keep-1");
+  b.create_topic("drop-1");
+  minikafka::fault_rule r;
+  r.topic = "drop-1";
+  r.delay_ms = 5;
+  b.add_fault(r);
+  auto out = b.reset("drop-");
+  EXPECT_EQ(out.topics, std::vector<std::string>{"drop-1"});
+  EXPECT_EQ(out.fault_rules, 1u);
+  EXPECT_EQ(b.topics(), std::vector<std::string>{"keep-1"});
+  out = b.reset();
+  EXPECT_EQ(out.topics, std::vector<std::string>{"keep-1"});
+  EXPECT_TRUE(b.topics().empty());
+}
+
+}  // namespace
