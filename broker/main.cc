@@ -66,6 +66,11 @@ int main(int argc, char** argv) {
                  "Largest session timeout a consumer may ask for")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  app.add_option("--clock", cfg.clock,
+                 "system, or manual: time (group timeouts, retention, fetch max-wait, timestamps) moves only by "
+                 "POST /v1/control/clock/advance")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"system", "manual"}));
   app.add_option("--record-requests", cfg.record_requests_dir,
                  "Debugging: write each request frame to DIR/<api>_request_v<N>_<client>.bin");
   auto* admin_port_opt = app.add_option("--admin-port", cfg.admin_port,

@@ -72,6 +72,7 @@ http_response route(admin_context& ctx, const http_request& req) {
 
 boost::asio::awaitable<http_response> handle_admin_request(admin_context& ctx, http_request req) {
   try {
+    if (auto parts = split_path(req.path); admin::async_route(parts)) co_return co_await admin::async_routes(ctx, req, parts);
     co_return route(ctx, req);
   } catch (const admin::json::exception& ex) {
     co_return admin::error_response(400, "bad_request", std::string("bad JSON value: ") + ex.what());

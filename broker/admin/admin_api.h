@@ -33,6 +33,9 @@
 //   DELETE /v1/control/faults                        all rules
 //   POST   /v1/control/reset                         {"prefix"?}: delete topics, groups, offsets, rules,
 //                                                     trace -> what was deleted and "elapsed_ms"
+//   GET    /v1/control/clock                         {"mode": "system"|"manual", "wall_ms", "steady_ms"}
+//   POST   /v1/control/clock/advance                 {"ms"}: manual clock only (409 otherwise); answers
+//                                                     after what came due has run
 //
 // Files: admin_api.cc (routing, /health, /v1/cluster), topic_routes.cc, record_routes.cc,
 // group_routes.cc, control_routes.cc (+ control_json.cc), prometheus.cc, json_http.h (shared

@@ -74,12 +74,44 @@ http_response reset_route(control::control_service& control, const http_request&
                                  {"elapsed_ms", ms}});
 }
 
+json clock_json(const control::clock_state& c) {
+  return json{{"mode", c.manual ? "manual" : "system"}, {"wall_ms", c.wall_ms}, {"steady_ms", c.steady_ms}};
+}
+
 }  // namespace
+
+bool async_route(const path_parts& parts) {
+  return parts.size() == 4 && parts[0] == "v1" && parts[1] == "control" && parts[2] == "clock" && parts[3] == "advance";
+}
+
+boost::asio::awaitable<http_response> async_routes(admin_context& ctx, const http_request& req, const path_parts& parts) {
+  auto& control = ctx.svc.control;
+  if (parts.size() == 4 && parts[2] == "clock" && parts[3] == "advance") {
+    if (req.method != "POST") co_return not_allowed("POST", "use POST with {\"ms\": N}");
+    http_response err;
+    auto body = parse_body(req, err);
+    if (!body) co_return err;
+    int64_t ms = -1;
+    if (!body->contains("ms") || !int_field(*body, "ms", 0, INT64_MAX / 4, ms, err))
+      co_return body->contains("ms") ? err : error_response(400, "bad_request", "\"ms\" (integer >= 0) is required");
+    if (!control.advance_clock(ms))
+      co_return error_response(409, "clock_not_manual", "the broker runs on the system clock; start it with --clock manual");
+    // Timers that came due complete through handlers already queued on this thread (retention,
+    // compaction, parked fetches): let them run before answering, so the caller sees their effect.
+    co_await boost::asio::post(co_await boost::asio::this_coro::executor, boost::asio::use_awaitable);
+    co_return json_response(200, clock_json(control.clock()));
+  }
+  co_return no_route(req);
+}
 
 http_response control_routes(admin_context& ctx, const http_request& req, const path_parts& parts) {
   auto& control = ctx.svc.control;
   if (parts.size() >= 3 && parts[2] == "faults") return fault_routes(control, req, parts);
   if (parts.size() == 3 && parts[2] == "reset") return reset_route(control, req);
+  if (parts.size() == 3 && parts[2] == "clock") {
+    if (req.method != "GET") return not_allowed("GET", "use GET (and POST /v1/control/clock/advance)");
+    return json_response(200, clock_json(control.clock()));
+  }
   return no_route(req);
 }
 

@@ -20,5 +20,8 @@ http_response record_routes(admin_context& ctx, const http_request& req, const p
 http_response group_routes(admin_context& ctx, const http_request& req, const path_parts& parts);
 // /v1/control/... (control_routes.cc).
 http_response control_routes(admin_context& ctx, const http_request& req, const path_parts& parts);
+// Routes that wait (the clock advance, long-poll awaits, trace follow): true when `parts` is one.
+bool async_route(const path_parts& parts);
+boost::asio::awaitable<http_response> async_routes(admin_context& ctx, const http_request& req, const path_parts& parts);
 
 }  // namespace mk::admin

@@ -83,6 +83,17 @@ reset_result control_service::reset(const std::string& prefix) {
   return out;
 }
 
+clock_state control_service::clock() const {
+  return clock_state{clock_.manual(), clock_.wall_ms(), clock_.steady_ms()};
+}
+
+bool control_service::advance_clock(int64_t ms) {
+  if (!clock_.manual() || ms < 0) return false;
+  static_cast<manual_clock&>(clock_).advance(ms);
+  feed_.notify();
+  return true;
+}
+
 void control_service::shutdown() {
   stopping_ = true;
   feed_.notify();

@@ -33,6 +33,13 @@ class groups_service;
 
 namespace mk::control {
 
+// The broker clock as the control plane shows it.
+struct clock_state {
+  bool manual = false;
+  int64_t wall_ms = 0;    // milliseconds since the epoch (record timestamps)
+  int64_t steady_ms = 0;  // monotonic (deadlines)
+};
+
 // What a reset removed.
 struct reset_result {
   std::vector<std::string> topics;
@@ -69,6 +76,14 @@ class control_service {
   // topic, group, transactional id or client id; the trace is kept. The API-version table and
   // the clock are not touched.
   reset_result reset(const std::string& prefix = "");
+
+  // ---- clock
+  clock_state clock() const;
+  // Moves a manual clock forward by `ms` (>= 0): timers that come due fire (group sessions and
+  // rebalances expire at once; retention, compaction and parked fetches run from their timer
+  // handlers, queued on the state thread: callers that need them done wait for one more turn of
+  // the executor). False for the system clock.
+  bool advance_clock(int64_t ms);
 
   // ---- state changes, for awaits
   change_feed& changes() { return feed_; }

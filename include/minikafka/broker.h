@@ -38,6 +38,8 @@ struct broker_options {
   int32_t group_initial_rebalance_delay_ms = 0;  // Kafka: 3000
   int32_t group_min_session_timeout_ms = 6000;
   int32_t group_max_session_timeout_ms = 1800000;
+  // "system", or "manual": time moves only by advance_clock() (docs/TESTING.md, "Virtual clock").
+  std::string clock = "system";
 };
 
 // Consumer lag of one partition for a group: end offset minus committed offset.
@@ -92,6 +94,13 @@ struct fault_rule_status {
   int64_t matched = 0;      // requests that matched
   int64_t fired = 0;        // requests the rule acted on
   bool exhausted = false;   // `count` reached
+};
+
+// The broker's clock (broker::clock()).
+struct clock_reading {
+  bool manual = false;
+  int64_t wall_ms = 0;    // ms since the epoch: record timestamps, commit times
+  int64_t steady_ms = 0;  // monotonic ms: deadlines
 };
 
 // What broker::reset() removed.
@@ -163,6 +172,13 @@ class broker {
   // serves a whole test session. With a prefix: only topics and groups whose names start with
   // it, and the fault rules naming such a topic, group, transactional id or client id.
   reset_result reset(const std::string& prefix = "");
+
+  // The broker's clock.
+  clock_reading clock() const;
+  // Moves a manual clock (broker_options::clock = "manual") forward by `ms`: group sessions and
+  // rebalance timeouts expire, retention and compaction run, parked fetches whose max wait passed
+  // answer, all before this returns. Throws minikafka::error on the system clock.
+  void advance_clock(int64_t ms);
 
  private:
   struct impl;

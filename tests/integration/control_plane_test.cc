@@ -1,10 +1,11 @@
 // The test control plane over HTTP and the embedding API (docs/TESTING.md), apart from fault
-// rules (fault_injection_test.cc): reset.
+// rules (fault_injection_test.cc): reset, the virtual clock.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -64,15 +65,17 @@ int16_t commit(client& c, const std::string& group, const std::string& topic, in
 class ControlPlane : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { minikafka::set_log_level("warn"); }
-  static minikafka::broker_options options() {
+  virtual minikafka::broker_options options() const {
     minikafka::broker_options o;
     o.admin_port = 0;
     return o;
   }
   void SetUp() override {
-    broker_.start();
-    admin_ = static_cast<uint16_t>(std::stoi(broker_.admin_url().substr(broker_.admin_url().rfind(':') + 1)));
+    owned_ = std::make_unique<minikafka::broker>(options());
+    owned_->start();
+    admin_ = static_cast<uint16_t>(std::stoi(owned_->admin_url().substr(owned_->admin_url().rfind(':') + 1)));
   }
+  minikafka::broker& b() { return *owned_; }
   json get(const std::string& path, int expect = 200) {
     auto r = http_call(admin_, "GET", path);
     EXPECT_EQ(r.status, expect) << path << ": " << r.body;
@@ -90,16 +93,16 @@ class ControlPlane : public ::testing::Test {
     return out;
   }
 
-  minikafka::broker broker_{options()};
+  std::unique_ptr<minikafka::broker> owned_;
   uint16_t admin_ = 0;
 };
 
 // ------------------------------------------------------------------------------------ reset
 
 TEST_F(ControlPlane, ResetDeletesTopicsGroupsOffsetsAndRules) {
-  broker_.create_topic("a", 2);
-  broker_.create_topic("b");
-  client c(broker_.port());
+  b().create_topic("a", 2);
+  b().create_topic("b");
+  client c(b().port());
   ASSERT_EQ(produce(c, "a", 0, "x"), 0);
   ASSERT_EQ(commit(c, "g1", "a", 1), 0);
   ASSERT_EQ(commit(c, "g2", "b", 0), 0);
@@ -115,20 +118,21 @@ TEST_F(ControlPlane, ResetDeletesTopicsGroupsOffsetsAndRules) {
   EXPECT_EQ(get("/v1/control/faults").size(), 0u);
 
   // The same names start afresh: no old records, no old offsets.
-  broker_.create_topic("a", 1);
-  EXPECT_EQ(broker_.end_offset("a", 0), 0);
+  b().create_topic("a", 1);
+  EXPECT_EQ(b().end_offset("a", 0), 0);
   offset_fetch_request of;
   of.group_id = "g1";
   auto& t = of.topics.emplace();
-  t.push_back({"a", {0}});
+  t.emplace_back().name = "a";
+  t.back().partition_indexes = {0};
   const int32_t corr = c.send(of, 5);
   auto resp = c.receive<offset_fetch_response>(5, corr);
   EXPECT_EQ(resp.topics.at(0).partitions.at(0).committed_offset, -1);
 }
 
 TEST_F(ControlPlane, ResetWithAPrefixTouchesOnlyItsOwnNames) {
-  for (const char* t : {"t42-in", "t42-out", "t43-in"}) broker_.create_topic(t);
-  client c(broker_.port());
+  for (const char* t : {"t42-in", "t42-out", "t43-in"}) b().create_topic(t);
+  client c(b().port());
   ASSERT_EQ(commit(c, "t42-group", "t42-in", 0), 0);
   ASSERT_EQ(commit(c, "t43-group", "t43-in", 0), 0);
   post("/v1/control/faults", {{"topic", "t42-in"}, {"delay_ms", 1}}, 201);
@@ -139,7 +143,7 @@ TEST_F(ControlPlane, ResetWithAPrefixTouchesOnlyItsOwnNames) {
   EXPECT_EQ(r["deleted_topics"], json::array({"t42-in", "t42-out"}));
   EXPECT_EQ(r["deleted_groups"], json::array({"t42-group"}));
   EXPECT_EQ(r["deleted_fault_rules"], 2);
-  EXPECT_EQ(broker_.topics(), std::vector<std::string>{"t43-in"});
+  EXPECT_EQ(b().topics(), std::vector<std::string>{"t43-in"});
   EXPECT_EQ(group_ids(), std::vector<std::string>{"t43-group"});
   auto rules = get("/v1/control/faults");
   ASSERT_EQ(rules.size(), 1u);
@@ -153,23 +157,23 @@ join_group_request join_req(const std::string& group, const std::string& member_
   req.rebalance_timeout_ms = 10000;
   req.member_id = member_id;
   req.protocol_type = "consumer";
-  req.protocols.push_back({"range", ""});
+  req.protocols.emplace_back().name = "range";
   return req;
 }
 
 TEST_F(ControlPlane, ResetAnswersHeldJoinsAndRemovesGroupsWithMembers) {
-  client a(broker_.port()), b(broker_.port());
+  client a(b().port()), other(b().port());
   int32_t corr = a.send(join_req("busy"), 1);
   auto first = a.receive<join_group_response>(1, corr);
   ASSERT_EQ(first.error_code, 0);
   // A second member: its JoinGroup is held until the first rejoins (it never does here).
-  corr = b.send(join_req("busy"), 1);
-  EXPECT_FALSE(b.try_receive_frame(100ms).has_value()) << "held";
+  corr = other.send(join_req("busy"), 1);
+  EXPECT_FALSE(other.try_receive_frame(100ms).has_value()) << "held";
   EXPECT_EQ(get("/v1/groups/busy")["state"], "PreparingRebalance");
 
   auto r = post("/v1/control/reset", nullptr);
   EXPECT_EQ(r["deleted_groups"], json::array({"busy"}));
-  auto held = b.receive<join_group_response>(1, corr, 2000ms);
+  auto held = other.receive<join_group_response>(1, corr, 2000ms);
   EXPECT_EQ(held.error_code, 15) << "COORDINATOR_NOT_AVAILABLE: find the coordinator and rejoin";
   EXPECT_TRUE(group_ids().empty());
 
@@ -209,6 +213,101 @@ TEST(ControlPlaneEmbedded, ResetThroughTheCppApi) {
   out = b.reset();
   EXPECT_EQ(out.topics, std::vector<std::string>{"keep-1"});
   EXPECT_TRUE(b.topics().empty());
+}
+
+// ---------------------------------------------------------------------------- virtual clock
+
+TEST_F(ControlPlane, ClockRoutesOnTheSystemClock) {
+  auto c = get("/v1/control/clock");
+  EXPECT_EQ(c["mode"], "system");
+  EXPECT_GT(c["wall_ms"].get<int64_t>(), 1700000000000);
+  auto r = http_call(admin_, "POST", "/v1/control/clock/advance", R"({"ms": 1000})");
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_EQ(http_call(admin_, "POST", "/v1/control/clock", "{}").status, 405);
+  EXPECT_THROW(b().advance_clock(10), minikafka::error);
+}
+
+class ManualClock : public ControlPlane {
+ protected:
+  minikafka::broker_options options() const override {
+    minikafka::broker_options o = ControlPlane::options();
+    o.clock = "manual";
+    return o;
+  }
+  json advance(int64_t ms) { return post("/v1/control/clock/advance", {{"ms", ms}}); }
+};
+
+TEST_F(ManualClock, MovesOnlyWhenAdvanced) {
+  auto c0 = get("/v1/control/clock");
+  EXPECT_EQ(c0["mode"], "manual");
+  auto c1 = get("/v1/control/clock");
+  EXPECT_EQ(c1["wall_ms"], c0["wall_ms"]) << "time stands still";
+  auto c2 = advance(5000);
+  EXPECT_EQ(c2["wall_ms"].get<int64_t>(), c0["wall_ms"].get<int64_t>() + 5000);
+  EXPECT_EQ(c2["steady_ms"].get<int64_t>(), c0["steady_ms"].get<int64_t>() + 5000);
+  b().advance_clock(1000);
+  EXPECT_EQ(b().clock().wall_ms, c0["wall_ms"].get<int64_t>() + 6000);
+  EXPECT_TRUE(b().clock().manual);
+  EXPECT_EQ(http_call(admin_, "POST", "/v1/control/clock/advance", R"({"ms": -1})").status, 400);
+  EXPECT_EQ(http_call(admin_, "POST", "/v1/control/clock/advance", R"({})").status, 400);
+  EXPECT_EQ(http_call(admin_, "GET", "/v1/control/clock/advance").status, 405);
+}
+
+TEST_F(ManualClock, ExpiresAGroupMemberWhenItsSessionTimeoutPasses) {
+  client a(b().port());
+  int32_t corr = a.send(join_req("clocked"), 1);  // session timeout 10 s
+  auto joined = a.receive<join_group_response>(1, corr);
+  ASSERT_EQ(joined.error_code, 0);
+  EXPECT_EQ(get("/v1/groups/clocked")["members"].size(), 1u);
+  advance(9000);
+  EXPECT_EQ(get("/v1/groups/clocked")["members"].size(), 1u) << "not yet";
+  advance(1500);
+  auto g = get("/v1/groups/clocked");
+  EXPECT_EQ(g["members"].size(), 0u) << g.dump();
+  EXPECT_EQ(g["state"], "Empty");
+}
+
+TEST_F(ManualClock, RetentionWindowPassesWithoutWaiting) {
+  b().create_topic("short", 1, {{"retention.ms", "60000"}});
+  client c(b().port());
+  const int64_t now = b().clock().wall_ms;
+  ASSERT_EQ(produce(c, "short", 0, "a", now), 0);
+  ASSERT_EQ(produce(c, "short", 0, "b", now), 0);
+  advance(30000);
+  EXPECT_EQ(get("/v1/topics/short")["partition_details"][0]["start_offset"], 0) << "inside the window";
+  advance(31000);
+  auto p = get("/v1/topics/short")["partition_details"][0];
+  EXPECT_EQ(p["start_offset"], 2) << p.dump();
+  EXPECT_EQ(p["end_offset"], 2);
+}
+
+TEST_F(ManualClock, LogAppendTimeIsTheManualClock) {
+  b().create_topic("appended", 1, {{"message.timestamp.type", "LogAppendTime"}});
+  b().advance_clock(123456);
+  const int64_t now = b().clock().wall_ms;
+  client c(b().port());
+  ASSERT_EQ(produce(c, "appended", 0, "x"), 0);
+  auto rec = get("/v1/topics/appended/partitions/0/records?offset=0");
+  EXPECT_EQ(rec["records"][0]["timestamp"], now);
+}
+
+TEST_F(ManualClock, FetchMaxWaitRunsOnTheManualClock) {
+  b().create_topic("waiting");
+  client c(b().port());
+  fetch_request f;
+  f.max_wait_ms = 5000;
+  f.min_bytes = 1;
+  f.max_bytes = 1 << 20;
+  auto& t = f.topics.emplace_back();
+  t.topic = "waiting";
+  auto& p = t.partitions.emplace_back();
+  p.partition = 0;
+  p.partition_max_bytes = 1 << 20;
+  const int32_t corr = c.send(f, 4);
+  EXPECT_FALSE(c.try_receive_frame(200ms).has_value()) << "parked: the manual clock has not moved";
+  advance(5000);
+  auto resp = c.receive<fetch_response>(4, corr, 2000ms);
+  EXPECT_EQ(resp.responses.at(0).partitions.at(0).error_code, 0);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 'use strict';
-// The test control plane (docs/TESTING.md) seen by kafkajs 2.2.4: fault rules, reset.
+// The test control plane (docs/TESTING.md) seen by kafkajs 2.2.4: fault rules, reset, the manual
+// clock.
 //
 // Run (from the repository root, after `npm install` in tests/clients/node):
 //   MINIKAFKA_BIN=build/broker/minikafka node --test tests/clients/node/test_kafkajs_control.js
@@ -113,5 +114,54 @@ describe('kafkajs and the control plane', () => {
     assert.equal((await broker.http('POST', '/v1/topics', { name: topic, partitions: 1 })).status, 201);
     await p.send({ topic, messages: [{ value: 'new', partition: 0 }] });
     assert.deepEqual(await storedValues(topic), ['new']);
+  });
+});
+
+describe('kafkajs and a manual clock', () => {
+  let broker;
+  let kafka;
+  const toDisconnect = [];
+
+  before(async () => {
+    broker = await new Broker(['--clock', 'manual']).start();
+    kafka = new Kafka({
+      clientId: 'clock-js',
+      brokers: [broker.bootstrap],
+      logLevel: process.env.KAFKAJS_LOG === '1' ? logLevel.DEBUG : logLevel.NOTHING,
+      requestTimeout: 5000,
+      retry: { retries: 2, initialRetryTime: 50, maxRetryTime: 200 },
+    });
+  });
+
+  after(async () => {
+    await broker.http('DELETE', '/v1/control/faults');
+    for (const client of toDisconnect.reverse()) await client.disconnect().catch(() => {});
+    if (broker) await broker.stopClean();
+  });
+
+  it('expires a group member once its session timeout has passed on the clock', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const topic = uniqueName('js-clock');
+    assert.equal((await broker.http('POST', '/v1/topics', { name: topic, partitions: 1 })).status, 201);
+    const groupId = `${topic}-g`;
+    const consumer = kafka.consumer({ groupId, sessionTimeout: 10000, heartbeatInterval: 500, maxWaitTimeInMs: 100 });
+    toDisconnect.push(consumer);
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({ eachMessage: async () => {} });
+    const deadline = Date.now() + 20000;
+    let group;
+    for (;;) {
+      group = (await broker.http('GET', `/v1/groups/${groupId}`)).body;
+      if (group && group.state === 'Stable' && group.members.length === 1) break;
+      assert.ok(Date.now() < deadline, `the consumer joins: ${JSON.stringify(group)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal((await broker.http('POST', '/v1/control/faults', { client_id: 'clock-js', action: 'drop' })).status, 201);
+    const t0 = Date.now();
+    const adv = await broker.http('POST', '/v1/control/clock/advance', { ms: 11000 });
+    assert.equal(adv.status, 200);
+    assert.ok(Date.now() - t0 < 2000, 'no real waiting');
+    group = (await broker.http('GET', `/v1/groups/${groupId}`)).body;
+    assert.deepEqual([group.state, group.members.length], ['Empty', 0]);
   });
 });

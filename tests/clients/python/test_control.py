@@ -7,7 +7,10 @@ Run:  MINIKAFKA_BIN=build/broker/minikafka /usr/bin/python3 tests/clients/python
   ... test_control.py ResetTest.test_reset_leaves_an_empty_broker_that_the_next_test_reuses
 
   * reset (POST /v1/control/reset): one broker serves a whole session; the next test reuses the
-    same topic and group names and sees none of the old records or offsets.
+    same topic and group names and sees none of the old records or offsets;
+  * the manual clock (--clock manual, POST /v1/control/clock/advance) expires a consumer-group
+    member (black-holed by a drop rule so that it cannot rejoin meanwhile) and a retention
+    window at once, without waiting.
 """
 
 import os
@@ -91,6 +94,62 @@ class ResetTest(ControlTestCase):
         self.assertEqual(self.confluent_consume("orders", "orders-app", 2), ["new-0", "new-1"])
         records = self.http("GET", "/v1/topics/orders/partitions/0/records?offset=0")["records"]
         self.assertEqual([r["value"] for r in records], ["new-0", "new-1"])
+
+
+
+class ManualClockTest(ControlTestCase):
+    broker_args = ("--clock", "manual")
+
+    def advance(self, ms):
+        return self.http("POST", "/v1/control/clock/advance", {"ms": ms})
+
+    def test_manual_clock_expires_a_group_member(self):
+        topic = self.topic_name()
+        self.http("POST", "/v1/topics", {"name": topic, "partitions": 2}, expect=201)
+        consumer = self.closing(KafkaConsumer(
+            topic, bootstrap_servers=self.bootstrap, group_id=f"{topic}-g", client_id="victim",
+            session_timeout_ms=10000, heartbeat_interval_ms=1000, fetch_max_wait_ms=100,
+            auto_offset_reset="earliest", **KP))
+        wait_until(lambda: consumer.poll(timeout_ms=100) is not None and consumer.assignment(),
+                   timeout=20, message="the consumer is assigned its partitions")
+        group = self.http("GET", f"/v1/groups/{topic}-g")
+        self.assertEqual((group["state"], len(group["members"])), ("Stable", 1))
+        # Black-hole the client, so it can neither heartbeat nor rejoin, then let 11 s "pass".
+        rule = self.http("POST", "/v1/control/faults", {"client_id": "victim", "action": "drop"},
+                         expect=201)
+        before = self.http("GET", "/v1/control/clock")
+        t0 = time.monotonic()
+        after = self.advance(11000)
+        self.assertLess(time.monotonic() - t0, 2.0, "no real waiting")
+        self.assertEqual(after["wall_ms"] - before["wall_ms"], 11000)
+        group = self.http("GET", f"/v1/groups/{topic}-g")
+        self.assertEqual(group["members"], [], group)
+        self.assertEqual(group["state"], "Empty")
+        # Let the client talk again: it finds its member gone and joins again.
+        self.http("DELETE", f"/v1/control/faults/{rule['id']}")
+        wait_until(lambda: (consumer.poll(timeout_ms=100) is not None
+                            and len(self.http("GET", f"/v1/groups/{topic}-g")["members"]) == 1),
+                   timeout=40, message="the consumer rejoins")
+
+    def test_manual_clock_passes_a_retention_window(self):
+        topic = self.topic_name()
+        self.http("POST", "/v1/topics", {"name": topic, "partitions": 1,
+                                         "configs": {"retention.ms": "3600000"}}, expect=201)
+        now = self.http("GET", "/v1/control/clock")["wall_ms"]
+        p = Producer({"bootstrap.servers": self.bootstrap})
+        for i in range(3):
+            p.produce(topic, value=f"v{i}".encode(), partition=0, timestamp=now)
+        self.assertEqual(p.flush(10), 0)
+
+        def offsets():
+            d = self.http("GET", f"/v1/topics/{topic}")["partition_details"][0]
+            return d["start_offset"], d["end_offset"]
+
+        self.advance(1800000)
+        self.assertEqual(offsets(), (0, 3), "half an hour later: still inside the window")
+        self.advance(1800001)
+        self.assertEqual(offsets(), (3, 3), "one hour later: gone")
+        self.assertEqual(self.confluent_consume(topic, f"{topic}-g", 1, timeout=2), [])
 
 
 if __name__ == "__main__":
