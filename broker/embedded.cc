@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cctype>
+#include <future>
 
 #include "broker/server.h"
 
@@ -100,6 +101,24 @@ fault_rule_status to_public(const mk::control::fault_rule_status& s) {
   p.seed = r.seed;
   return out;
 }
+// Runs control_service::wait_until(check) on the state thread and blocks until it answers.
+template <typename Check>
+bool wait_on(mk::server& srv, Check check, std::chrono::milliseconds timeout) {
+  if (!srv.serving()) return srv.call(check);
+  std::promise<bool> done;
+  auto fut = done.get_future();
+  boost::asio::co_spawn(
+      srv.io(),
+      [&srv, check, timeout]() -> boost::asio::awaitable<bool> {
+        co_return co_await srv.services().control.wait_until(check, timeout);
+      },
+      [&done](std::exception_ptr e, bool met) {
+        if (e) done.set_exception(e);
+        else done.set_value(met);
+      });
+  return fut.get();
+}
+
 }  // namespace
 
 void set_log_level(const std::string& level) { spdlog::set_level(spdlog::level::from_str(level)); }
@@ -211,6 +230,58 @@ void broker::advance_clock(int64_t ms) {
     throw error(42, "INVALID_REQUEST: the broker runs on the system clock (broker_options::clock = \"manual\")");
   // Handlers of the timers that came due were queued behind the advance: let them run.
   srv.call([] { return 0; });
+}
+
+bool broker::await_group(const std::string& group_id, const std::string& state, int members,
+                         std::chrono::milliseconds timeout, group_status* last) {
+  auto& srv = *impl_->srv;
+  std::string want = state;
+  if (!want.empty()) {
+    auto s = mk::groups::group_state_from_string(state);
+    if (!s) throw error(42, "INVALID_REQUEST: unknown group state '" + state + "'");
+    want = mk::groups::to_string(*s);
+  }
+  auto& control = srv.services().control;
+  const bool met = wait_on(
+      srv,
+      [&control, group_id, want, members] {
+        return mk::control::group_condition(control.group(group_id), want,
+                                            members >= 0 ? std::optional<int64_t>(members) : std::nullopt);
+      },
+      timeout);
+  if (last) {
+    auto g = srv.call([&] { return control.group(group_id); });
+    *last = group_status{g.group_id, g.exists, g.state, g.generation_id, g.member_ids};
+  }
+  return met;
+}
+
+bool broker::await_lag(const std::string& group_id, const std::string& topic, int64_t max_lag,
+                       std::chrono::milliseconds timeout, int64_t* last) {
+  auto& srv = *impl_->srv;
+  auto& control = srv.services().control;
+  std::optional<std::string> t;
+  if (!topic.empty()) t = topic;
+  const bool met = wait_on(
+      srv,
+      [&control, group_id, t, max_lag] { return mk::control::lag_condition(control.lag(group_id, t), max_lag); },
+      timeout);
+  if (last) *last = srv.call([&] { return control.lag(group_id, t).total; });
+  return met;
+}
+
+bool broker::await_records(const std::string& topic, int64_t min, int32_t partition, std::chrono::milliseconds timeout,
+                           int64_t* last) {
+  auto& srv = *impl_->srv;
+  auto& control = srv.services().control;
+  std::optional<int32_t> only;
+  if (partition >= 0) only = partition;
+  const bool met = wait_on(
+      srv,
+      [&control, topic, only, min] { return mk::control::records_condition(control.records(topic, only), min); },
+      timeout);
+  if (last) *last = srv.call([&] { return control.records(topic, only).records; });
+  return met;
 }
 
 }  // namespace minikafka

@@ -36,9 +36,13 @@
 //   GET    /v1/control/clock                         {"mode": "system"|"manual", "wall_ms", "steady_ms"}
 //   POST   /v1/control/clock/advance                 {"ms"}: manual clock only (409 otherwise); answers
 //                                                     after what came due has run
+//   GET    /v1/await/groups/{g}?state=&members=     long-polls: 200 {"met", "waited_ms", "state"} when the
+//   GET    /v1/await/groups/{g}/lag?topic=&max=      condition holds, 408 with the last state after
+//   GET    /v1/await/topics/{t}/records?min=&partition=   timeout_ms (default 10000); woken by state
+//                                                     changes, never polling (await_routes.cc)
 //
 // Files: admin_api.cc (routing, /health, /v1/cluster), topic_routes.cc, record_routes.cc,
-// group_routes.cc, control_routes.cc (+ control_json.cc), prometheus.cc, json_http.h (shared
+// group_routes.cc, control_routes.cc (+ control_json.cc), await_routes.cc, prometheus.cc, json_http.h (shared
 // JSON/HTTP helpers).
 // Runs on: broker state thread. No I/O here: broker/admin/http_server.cc does the HTTP.
 #pragma once

@@ -127,4 +127,39 @@ json fault_status_json(const control::fault_rule_status& s) {
   return j;
 }
 
+json group_view_json(const control::group_view& g) {
+  return json{{"group_id", g.group_id},
+              {"exists", g.exists},
+              {"state", g.state},
+              {"members", g.member_ids.size()},
+              {"member_ids", g.member_ids},
+              {"generation_id", g.generation_id}};
+}
+
+json lag_view_json(const control::lag_view& l) {
+  json parts = json::array();
+  for (const auto& p : l.partitions)
+    parts.push_back(json{{"topic", p.topic},
+                         {"partition", p.partition},
+                         {"committed_offset", p.committed},
+                         {"start_offset", p.start_offset},
+                         {"end_offset", p.end_offset},
+                         {"lag", p.lag}});
+  json j{{"group_id", l.group_id}, {"total_lag", l.total}, {"partitions", parts}};
+  if (l.topic) {
+    j["topic"] = *l.topic;
+    j["topic_exists"] = l.topic_exists;
+  }
+  return j;
+}
+
+json records_view_json(const control::records_view& r) {
+  json parts = json::array();
+  for (const auto& p : r.partitions)
+    parts.push_back(json{{"partition", p.partition}, {"start_offset", p.start_offset}, {"end_offset", p.end_offset}});
+  json j{{"topic", r.topic}, {"exists", r.exists}, {"records", r.records}, {"partitions", parts}};
+  if (r.only_partition) j["partition"] = *r.only_partition;
+  return j;
+}
+
 }  // namespace mk::admin

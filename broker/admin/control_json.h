@@ -6,6 +6,7 @@
 #include <string>
 
 #include "broker/admin/json_http.h"
+#include "broker/control/control_service.h"
 #include "broker/control/fault_injector.h"
 
 namespace mk::admin {
@@ -21,5 +22,10 @@ bool parse_fault_rule(const json& j, control::fault_rule& out, std::string& why)
 
 // The rule as given (API and error by name) plus "id", "matched", "fired", "exhausted".
 json fault_status_json(const control::fault_rule_status& s);
+
+// What the await oracles report (control_service.h's views).
+json group_view_json(const control::group_view& g);
+json lag_view_json(const control::lag_view& l);
+json records_view_json(const control::records_view& r);
 
 }  // namespace mk::admin

@@ -81,11 +81,14 @@ json clock_json(const control::clock_state& c) {
 }  // namespace
 
 bool async_route(const path_parts& parts) {
-  return parts.size() == 4 && parts[0] == "v1" && parts[1] == "control" && parts[2] == "clock" && parts[3] == "advance";
+  if (parts.size() < 2 || parts[0] != "v1") return false;
+  if (parts[1] == "await") return true;
+  return parts.size() == 4 && parts[1] == "control" && parts[2] == "clock" && parts[3] == "advance";
 }
 
 boost::asio::awaitable<http_response> async_routes(admin_context& ctx, const http_request& req, const path_parts& parts) {
   auto& control = ctx.svc.control;
+  if (parts[1] == "await") co_return co_await await_routes(ctx, req, parts);
   if (parts.size() == 4 && parts[2] == "clock" && parts[3] == "advance") {
     if (req.method != "POST") co_return not_allowed("POST", "use POST with {\"ms\": N}");
     http_response err;

@@ -23,5 +23,7 @@ http_response control_routes(admin_context& ctx, const http_request& req, const 
 // Routes that wait (the clock advance, long-poll awaits, trace follow): true when `parts` is one.
 bool async_route(const path_parts& parts);
 boost::asio::awaitable<http_response> async_routes(admin_context& ctx, const http_request& req, const path_parts& parts);
+// GET /v1/await/... (await_routes.cc).
+boost::asio::awaitable<http_response> await_routes(admin_context& ctx, const http_request& req, const path_parts& parts);
 
 }  // namespace mk::admin

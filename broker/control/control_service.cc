@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "broker/clock.h"
+#include "broker/cluster.h"
 #include "broker/config.h"
 #include "broker/dispatch/dispatcher.h"
 #include "broker/services/groups.h"
@@ -92,6 +93,87 @@ bool control_service::advance_clock(int64_t ms) {
   static_cast<manual_clock&>(clock_).advance(ms);
   feed_.notify();
   return true;
+}
+
+bool group_condition(const group_view& g, const std::string& state, std::optional<int64_t> members) {
+  if (!state.empty() && g.state != state) return false;
+  if (members && static_cast<int64_t>(g.member_ids.size()) != *members) return false;
+  return state.empty() && !members ? g.exists : true;
+}
+
+group_view control_service::group(const std::string& group_id) const {
+  group_view v;
+  v.group_id = group_id;
+  v.exists = groups_.exists(group_id);
+  auto d = groups_.describe(group_id);
+  v.state = groups::to_string(v.exists ? d.state : groups::group_state::dead);
+  v.generation_id = d.generation_id;
+  for (const auto& m : d.members) v.member_ids.push_back(m.member_id);
+  return v;
+}
+
+lag_view control_service::lag(const std::string& group_id, const std::optional<std::string>& topic) const {
+  lag_view v;
+  v.group_id = group_id;
+  v.topic = topic;
+  if (!topic) {
+    for (const auto& l : groups_.lag(group_id)) {
+      topic_state* t = topics_.find(l.topic);
+      const partition_state* p = t ? t->partition(l.partition) : nullptr;
+      v.partitions.push_back({l.topic, l.partition, l.committed, p ? p->log->start_offset() : 0, l.end_offset, l.lag});
+      v.total += l.lag;
+    }
+    return v;
+  }
+  topic_state* t = topics_.find(*topic);
+  v.topic_exists = t != nullptr;
+  if (!t) return v;
+  for (const auto& p : t->partitions) {
+    lag_view::partition out;
+    out.topic = *topic;
+    out.partition = p->index;
+    out.start_offset = p->log->start_offset();
+    out.end_offset = p->log->end_offset();
+    if (auto c = groups_.committed(group_id, *topic, p->index); c && c->offset >= 0) out.committed = c->offset;
+    const int64_t from = std::max(out.committed, out.start_offset);
+    out.lag = std::max<int64_t>(0, out.end_offset - from);
+    v.total += out.lag;
+    v.partitions.push_back(out);
+  }
+  return v;
+}
+
+records_view control_service::records(const std::string& topic, std::optional<int32_t> partition) const {
+  records_view v;
+  v.topic = topic;
+  v.only_partition = partition;
+  topic_state* t = topics_.find(topic);
+  v.exists = t != nullptr;
+  if (!t) return v;
+  for (const auto& p : t->partitions) {
+    if (partition && p->index != *partition) continue;
+    v.partitions.push_back({p->index, p->log->start_offset(), p->log->end_offset()});
+    v.records += p->log->end_offset();
+  }
+  return v;
+}
+
+boost::asio::awaitable<bool> control_service::wait_until(std::function<bool()> check, std::chrono::milliseconds timeout) {
+  if (check()) co_return true;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
+  // A change cancels the wait; the loop re-checks. Notifications come only while this coroutine
+  // is suspended (one thread), so none is lost between a check and the next wait.
+  auto sub = feed_.subscribe([&timer] { timer.cancel(); });
+  for (;;) {
+    if (stopping_) co_return false;
+    timer.expires_at(deadline);
+    boost::system::error_code ec;
+    co_await timer.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+    if (stopping_) co_return false;
+    if (check()) co_return true;
+    if (std::chrono::steady_clock::now() >= deadline) co_return false;
+  }
 }
 
 void control_service::shutdown() {

@@ -8,12 +8,15 @@
 // Runs on: broker state thread.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "broker/asio.h"
 #include "broker/control/change_feed.h"
 #include "broker/control/fault_injector.h"
 
@@ -39,6 +42,55 @@ struct clock_state {
   int64_t wall_ms = 0;    // milliseconds since the epoch (record timestamps)
   int64_t steady_ms = 0;  // monotonic (deadlines)
 };
+
+// What the await oracles look at (and report when they time out).
+struct group_view {
+  std::string group_id;
+  bool exists = false;
+  std::string state;  // Kafka's name ("Stable"); "Dead" when the group does not exist
+  int32_t generation_id = 0;
+  std::vector<std::string> member_ids;
+};
+
+struct lag_view {
+  struct partition {
+    std::string topic;
+    int32_t partition = 0;
+    int64_t committed = -1;  // -1: no commit (counted from the log start)
+    int64_t start_offset = 0;
+    int64_t end_offset = 0;
+    int64_t lag = 0;
+  };
+  std::string group_id;
+  std::optional<std::string> topic;
+  bool topic_exists = true;
+  int64_t total = 0;
+  std::vector<partition> partitions;
+};
+
+struct records_view {
+  struct partition {
+    int32_t partition = 0;
+    int64_t start_offset = 0;
+    int64_t end_offset = 0;
+  };
+  std::string topic;
+  bool exists = false;
+  std::optional<int32_t> only_partition;
+  int64_t records = 0;  // sum of end offsets (records appended) over the partitions considered
+  std::vector<partition> partitions;
+};
+
+// The await conditions (HTTP /v1/await/... and the embedding API's await_* share them).
+// The group is in `state` ("" = any, Kafka's spelling) with `members` members; with neither, it
+// exists.
+bool group_condition(const group_view& g, const std::string& state, std::optional<int64_t> members);
+// The topic exists and the total lag is at most `max_lag`.
+inline bool lag_condition(const lag_view& l, int64_t max_lag) { return l.topic_exists && l.total <= max_lag; }
+// The topic (and partition, if one is asked for) exists with at least `min` records appended.
+inline bool records_condition(const records_view& r, int64_t min) {
+  return r.exists && (!r.only_partition || !r.partitions.empty()) && r.records >= min;
+}
 
 // What a reset removed.
 struct reset_result {
@@ -84,6 +136,19 @@ class control_service {
   // handlers, queued on the state thread: callers that need them done wait for one more turn of
   // the executor). False for the system clock.
   bool advance_clock(int64_t ms);
+
+  // ---- await oracles
+  group_view group(const std::string& group_id) const;
+  // Lag of a group: with `topic`, over every partition of the topic (partitions without a commit
+  // count from the log start); without, over every partition the group committed to.
+  lag_view lag(const std::string& group_id, const std::optional<std::string>& topic) const;
+  records_view records(const std::string& topic, std::optional<int32_t> partition) const;
+
+  // Waits until `check()` is true: it runs now and again after every change notification (no
+  // polling). True when it held, false when `timeout` (real time, whatever the broker clock)
+  // passed first or the broker began to stop. The caller keeps `check` alive while waiting.
+  // Runs on: the state thread's executor (co_spawn it there).
+  boost::asio::awaitable<bool> wait_until(std::function<bool()> check, std::chrono::milliseconds timeout);
 
   // ---- state changes, for awaits
   change_feed& changes() { return feed_; }

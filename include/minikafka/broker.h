@@ -12,6 +12,7 @@
 // When create_topic() returns, the topic exists.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -103,6 +104,15 @@ struct clock_reading {
   int64_t steady_ms = 0;  // monotonic ms: deadlines
 };
 
+// A consumer group as broker::await_group() last saw it.
+struct group_status {
+  std::string group_id;
+  bool exists = false;
+  std::string state;  // "Empty", "PreparingRebalance", "CompletingRebalance", "Stable"; "Dead" when absent
+  int32_t generation_id = 0;
+  std::vector<std::string> member_ids;
+};
+
 // What broker::reset() removed.
 struct reset_result {
   std::vector<std::string> topics;
@@ -172,6 +182,22 @@ class broker {
   // serves a whole test session. With a prefix: only topics and groups whose names start with
   // it, and the fault rules naming such a topic, group, transactional id or client id.
   reset_result reset(const std::string& prefix = "");
+
+  // Await oracles: each blocks until its condition holds (true) or `timeout` passes (false),
+  // re-checking whenever the state it depends on changes (no polling, no sleeps). `last`, when
+  // given, receives what was last observed, for the failure message.
+  //
+  // The group is in `state` ("" = any) with `members` members (-1 = any); with neither, exists.
+  bool await_group(const std::string& group_id, const std::string& state, int members = -1,
+                   std::chrono::milliseconds timeout = std::chrono::seconds(10), group_status* last = nullptr);
+  // The group's lag on `topic` (every partition; uncommitted ones count from the log start) is at
+  // most `max_lag`; with topic "" over the partitions it committed to.
+  bool await_lag(const std::string& group_id, const std::string& topic, int64_t max_lag = 0,
+                 std::chrono::milliseconds timeout = std::chrono::seconds(10), int64_t* last = nullptr);
+  // The topic holds at least `min` records appended (sum of end offsets), on one partition when
+  // `partition` >= 0.
+  bool await_records(const std::string& topic, int64_t min, int32_t partition = -1,
+                     std::chrono::milliseconds timeout = std::chrono::seconds(10), int64_t* last = nullptr);
 
   // The broker's clock.
   clock_reading clock() const;

@@ -1,10 +1,11 @@
 // The test control plane over HTTP and the embedding API (docs/TESTING.md), apart from fault
-// rules (fault_injection_test.cc): reset, the virtual clock.
+// rules (fault_injection_test.cc): reset, the virtual clock, await oracles.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <chrono>
+#include <future>
 #include <memory>
 #include <string>
 #include <vector>
@@ -308,6 +309,174 @@ TEST_F(ManualClock, FetchMaxWaitRunsOnTheManualClock) {
   advance(5000);
   auto resp = c.receive<fetch_response>(4, corr, 2000ms);
   EXPECT_EQ(resp.responses.at(0).partitions.at(0).error_code, 0);
+}
+
+// ------------------------------------------------------------------------------ await oracles
+
+// An HTTP call on another thread (awaits block until their condition holds).
+std::future<mk::test::http_reply> call_async(uint16_t port, std::string target) {
+  return std::async(std::launch::async, [port, target] { return http_call(port, "GET", target); });
+}
+
+TEST_F(ControlPlane, AwaitRecordsAnswersAsSoonAsTheRecordsArrive) {
+  b().create_topic("arrivals", 2);
+  auto pending = call_async(admin_, "/v1/await/topics/arrivals/records?min=3");
+  client c(b().port());
+  ASSERT_EQ(produce(c, "arrivals", 0, "a"), 0);
+  ASSERT_EQ(produce(c, "arrivals", 1, "b"), 0);
+  EXPECT_EQ(pending.wait_for(100ms), std::future_status::timeout) << "2 of 3: still waiting";
+  const auto t0 = steady::now();
+  ASSERT_EQ(produce(c, "arrivals", 1, "c"), 0);
+  ASSERT_EQ(pending.wait_for(5s), std::future_status::ready);
+  const auto answered_after = steady::now() - t0;
+  auto r = pending.get();
+  EXPECT_EQ(r.status, 200) << r.body;
+  auto j = json::parse(r.body);
+  EXPECT_EQ(j["met"], true);
+  EXPECT_EQ(j["state"]["records"], 3);
+  EXPECT_LT(answered_after, 200ms) << "woken by the append, not by polling";
+  // One partition only.
+  EXPECT_EQ(get("/v1/await/topics/arrivals/records?min=2&partition=1")["state"]["records"], 2);
+}
+
+TEST_F(ControlPlane, AwaitTimesOutWith408AndTheLastObservedState) {
+  b().create_topic("few");
+  client c(b().port());
+  ASSERT_EQ(produce(c, "few", 0, "a"), 0);
+  const auto t0 = steady::now();
+  auto r = http_call(admin_, "GET", "/v1/await/topics/few/records?min=5&timeout_ms=150");
+  EXPECT_GE(steady::now() - t0, 150ms);
+  EXPECT_EQ(r.status, 408) << r.body;
+  auto j = json::parse(r.body);
+  EXPECT_EQ(j["met"], false);
+  EXPECT_EQ(j["error"], "timeout");
+  EXPECT_EQ(j["state"]["records"], 1);
+  EXPECT_EQ(j["state"]["partitions"][0]["end_offset"], 1);
+  // A topic that does not exist yet: waits for it (here: times out, "exists": false).
+  auto missing = http_call(admin_, "GET", "/v1/await/topics/nope/records?min=1&timeout_ms=10");
+  EXPECT_EQ(missing.status, 408);
+  EXPECT_EQ(json::parse(missing.body)["state"]["exists"], false);
+}
+
+TEST_F(ControlPlane, AwaitRecordsOnATopicCreatedMeanwhile) {
+  auto pending = call_async(admin_, "/v1/await/topics/later/records?min=1");
+  EXPECT_EQ(pending.wait_for(50ms), std::future_status::timeout);
+  client c(b().port());
+  ASSERT_EQ(produce(c, "later", 0, "auto-created by the produce"), 0);
+  ASSERT_EQ(pending.wait_for(5s), std::future_status::ready);
+  EXPECT_EQ(pending.get().status, 200);
+}
+
+TEST_F(ControlPlane, AwaitGroupStateAndMembers) {
+  auto pending = call_async(admin_, "/v1/await/groups/waiters?state=Stable&members=1");
+  client a(b().port());
+  int32_t corr = a.send(join_req("waiters"), 1);
+  auto joined = a.receive<join_group_response>(1, corr);
+  ASSERT_EQ(joined.error_code, 0);
+  EXPECT_EQ(pending.wait_for(100ms), std::future_status::timeout) << "CompletingRebalance until SyncGroup";
+  sync_group_request sync;
+  sync.group_id = "waiters";
+  sync.generation_id = joined.generation_id;
+  sync.member_id = joined.member_id;
+  sync.assignments.emplace_back().member_id = joined.member_id;
+  corr = a.send(sync, 1);
+  ASSERT_EQ(a.receive<sync_group_response>(1, corr).error_code, 0);
+  ASSERT_EQ(pending.wait_for(5s), std::future_status::ready);
+  auto r = pending.get();
+  EXPECT_EQ(r.status, 200) << r.body;
+  auto j = json::parse(r.body)["state"];
+  EXPECT_EQ(j["state"], "Stable");
+  EXPECT_EQ(j["members"], 1);
+  EXPECT_EQ(j["member_ids"][0], joined.member_id);
+  // Without conditions: the group exists. State names are Kafka's, in any case.
+  EXPECT_EQ(get("/v1/await/groups/waiters")["met"], true);
+  EXPECT_EQ(get("/v1/await/groups/waiters?state=stable")["met"], true);
+  auto none = http_call(admin_, "GET", "/v1/await/groups/nobody?timeout_ms=10");
+  EXPECT_EQ(none.status, 408);
+  EXPECT_EQ(json::parse(none.body)["state"]["state"], "Dead");
+  EXPECT_EQ(get("/v1/await/groups/nobody?state=Dead")["met"], true);
+}
+
+TEST_F(ControlPlane, AwaitLagCountsUncommittedPartitionsFromTheLogStart) {
+  b().create_topic("lagging", 2);
+  client c(b().port());
+  ASSERT_EQ(produce(c, "lagging", 0, "a"), 0);
+  ASSERT_EQ(produce(c, "lagging", 0, "b"), 0);
+  ASSERT_EQ(produce(c, "lagging", 1, "c"), 0);
+  auto r = http_call(admin_, "GET", "/v1/await/groups/readers/lag?topic=lagging&max=0&timeout_ms=20");
+  EXPECT_EQ(r.status, 408);
+  EXPECT_EQ(json::parse(r.body)["state"]["total_lag"], 3) << "no commits: everything from the log start";
+  auto pending = call_async(admin_, "/v1/await/groups/readers/lag?topic=lagging&max=0");
+  ASSERT_EQ(commit(c, "readers", "lagging", 2), 0);  // partition 0 done, partition 1 not
+  EXPECT_EQ(pending.wait_for(100ms), std::future_status::timeout);
+  EXPECT_EQ(get("/v1/await/groups/readers/lag?topic=lagging&max=1")["state"]["total_lag"], 1);
+  offset_commit_request req;
+  req.group_id = "readers";
+  req.generation_id_or_member_epoch = -1;
+  auto& t = req.topics.emplace_back();
+  t.name = "lagging";
+  auto& p = t.partitions.emplace_back();
+  p.partition_index = 1;
+  p.committed_offset = 1;
+  const int32_t corr = c.send(req, 8);
+  ASSERT_EQ(c.receive<offset_commit_response>(8, corr).topics.at(0).partitions.at(0).error_code, 0);
+  ASSERT_EQ(pending.wait_for(5s), std::future_status::ready);
+  auto done = pending.get();
+  EXPECT_EQ(done.status, 200) << done.body;
+  EXPECT_EQ(json::parse(done.body)["state"]["total_lag"], 0);
+}
+
+TEST_F(ControlPlane, AwaitRoutesRefuseBadParameters) {
+  for (const char* bad : {"/v1/await/groups/g?state=Bogus", "/v1/await/groups/g?members=-1",
+                          "/v1/await/groups/g?timeout_ms=soon", "/v1/await/groups/g/lag?max=x",
+                          "/v1/await/topics/t/records?min=-2", "/v1/await/topics/t/records?partition=a"}) {
+    EXPECT_EQ(http_call(admin_, "GET", bad).status, 400) << bad;
+  }
+  EXPECT_EQ(http_call(admin_, "POST", "/v1/await/groups/g", "{}").status, 405);
+  EXPECT_EQ(http_call(admin_, "GET", "/v1/await/elsewhere").status, 404);
+}
+
+TEST_F(ControlPlane, AwaitsAnswerWhenTheBrokerStops) {
+  auto pending = call_async(admin_, "/v1/await/topics/never/records?min=1&timeout_ms=60000");
+  EXPECT_EQ(pending.wait_for(50ms), std::future_status::timeout);
+  const auto t0 = steady::now();
+  b().stop();
+  EXPECT_LT(steady::now() - t0, 3s) << "the parked await did not hold the shutdown";
+  EXPECT_EQ(pending.wait_for(5s), std::future_status::ready);
+  try {
+    auto r = pending.get();
+    EXPECT_EQ(r.status, 503) << r.body;
+  } catch (const std::exception&) {
+    // The connection was closed before the answer went out: also fine.
+  }
+}
+
+TEST(ControlPlaneEmbedded, AwaitsThroughTheCppApi) {
+  minikafka::broker br;
+  br.start();
+  br.create_topic("cpp-await", 1);
+  auto later = std::async(std::launch::async, [&] { return br.await_records("cpp-await", 2, -1, 5s); });
+  client c(br.port());
+  ASSERT_EQ(produce(c, "cpp-await", 0, "a"), 0);
+  ASSERT_EQ(produce(c, "cpp-await", 0, "b"), 0);
+  EXPECT_TRUE(later.get());
+  int64_t seen = -1;
+  EXPECT_FALSE(br.await_records("cpp-await", 3, 0, 20ms, &seen));
+  EXPECT_EQ(seen, 2);
+
+  int64_t lag = -1;
+  EXPECT_FALSE(br.await_lag("cpp-group", "cpp-await", 0, 20ms, &lag));
+  EXPECT_EQ(lag, 2);
+  ASSERT_EQ(commit(c, "cpp-group", "cpp-await", 2), 0);
+  EXPECT_TRUE(br.await_lag("cpp-group", "cpp-await", 0, 1s, &lag));
+  EXPECT_EQ(lag, 0);
+
+  minikafka::group_status g;
+  EXPECT_TRUE(br.await_group("cpp-group", "Empty", 0, 1s, &g));
+  EXPECT_TRUE(g.exists);
+  EXPECT_FALSE(br.await_group("cpp-group", "Stable", -1, 20ms, &g));
+  EXPECT_EQ(g.state, "Empty");
+  EXPECT_THROW(br.await_group("cpp-group", "Sleeping"), minikafka::error);
 }
 
 }  // namespace

@@ -4,13 +4,17 @@
 //   minikafka::fault_rule r;                       // "retry on NOT_LEADER"
 //   r.api = "Produce"; r.error = "NOT_LEADER_OR_FOLLOWER"; r.count = 3;
 //   broker.add_fault(r);
+//   broker.await_lag("group", "topic", 0);          // "wait for lag 0", no sleeps
+//   broker.advance_clock(11000);                    // "expire a member" (broker_options::clock = "manual")
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafkacpp.h>
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "minikafka/broker.h"
@@ -80,6 +84,77 @@ TEST(ControlPlaneLibrdkafka, ProducerRetriesThroughThreeNotLeaderErrorsAndStores
   EXPECT_EQ(rules[0].id, id);
   EXPECT_EQ(rules[0].fired, 3);
   EXPECT_EQ(broker.end_offset("orders", 0), 11) << "every record stored once";
+}
+
+// A subscribed consumer polled on its own thread, committing what it reads.
+struct group_consumer {
+  std::unique_ptr<RdKafka::KafkaConsumer> handle;
+  std::atomic<bool> stop{false};
+  std::atomic<int> received{0};
+  std::thread poller;
+
+  group_consumer(const std::string& bootstrap, const std::string& group, const std::string& topic,
+                 const std::string& client_id = "rdkafka-consumer") {
+    auto conf = make_conf(bootstrap, {{"group.id", group},
+                                      {"client.id", client_id},
+                                      {"auto.offset.reset", "earliest"},
+                                      {"enable.auto.commit", "false"},
+                                      {"session.timeout.ms", "10000"},
+                                      {"heartbeat.interval.ms", "200"},
+                                      {"fetch.wait.max.ms", "100"}});
+    std::string err;
+    handle.reset(RdKafka::KafkaConsumer::create(conf.get(), err));
+    EXPECT_TRUE(handle) << err;
+    EXPECT_EQ(handle->subscribe({topic}), RdKafka::ERR_NO_ERROR);
+    poller = std::thread([this] {
+      while (!stop) {
+        std::unique_ptr<RdKafka::Message> m(handle->consume(100));
+        if (m && m->err() == RdKafka::ERR_NO_ERROR) {
+          received++;
+          handle->commitSync(m.get());
+        }
+      }
+    });
+  }
+  ~group_consumer() {
+    stop = true;
+    poller.join();
+    handle->close();
+  }
+};
+
+TEST(ControlPlaneLibrdkafka, WaitForAStableGroupAndLagZero) {
+  minikafka::broker broker;
+  broker.start();
+  broker.create_topic("events", 2);
+  group_consumer c(broker.bootstrap(), "readers", "events");
+  minikafka::group_status g;
+  ASSERT_TRUE(broker.await_group("readers", "Stable", 1, 20s, &g)) << g.state;
+  producer p(broker.bootstrap());
+  for (int i = 0; i < 20; ++i) p.send("events", "e" + std::to_string(i));
+  p.flush();
+  int64_t lag = -1;
+  EXPECT_TRUE(broker.await_lag("readers", "events", 0, 20s, &lag)) << "lag " << lag;
+  EXPECT_EQ(c.received.load(), 20);
+}
+
+TEST(ControlPlaneLibrdkafka, ManualClockExpiresABlackHoledMember) {
+  minikafka::broker_options o;
+  o.clock = "manual";
+  minikafka::broker broker(o);
+  broker.start();
+  broker.create_topic("ticks");
+  group_consumer c(broker.bootstrap(), "clocked", "ticks", "victim");
+  ASSERT_TRUE(broker.await_group("clocked", "Stable", 1, 20s));
+
+  minikafka::fault_rule drop;  // its heartbeats and rejoins vanish from now on
+  drop.client_id = "victim";
+  drop.act = minikafka::fault_rule::action::drop;
+  broker.add_fault(drop);
+  broker.advance_clock(11000);  // past session.timeout.ms
+  minikafka::group_status g;
+  EXPECT_TRUE(broker.await_group("clocked", "Empty", 0, 0ms, &g)) << g.state << " " << g.member_ids.size();
+  broker.clear_faults();  // let the consumer close cleanly
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 'use strict';
-// The test control plane (docs/TESTING.md) seen by kafkajs 2.2.4: fault rules, reset, the manual
-// clock.
+// The test control plane (docs/TESTING.md) seen by kafkajs 2.2.4: fault rules, reset, await
+// oracles, the manual clock.
 //
 // Run (from the repository root, after `npm install` in tests/clients/node):
 //   MINIKAFKA_BIN=build/broker/minikafka node --test tests/clients/node/test_kafkajs_control.js
@@ -114,6 +114,29 @@ describe('kafkajs and the control plane', () => {
     assert.equal((await broker.http('POST', '/v1/topics', { name: topic, partitions: 1 })).status, 201);
     await p.send({ topic, messages: [{ value: 'new', partition: 0 }] });
     assert.deepEqual(await storedValues(topic), ['new']);
+  });
+
+  it('awaits a Stable group and then lag 0 without polling', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const topic = await newTopic('js-await');
+    const groupId = `${topic}-g`;
+    const stable = broker.http('GET', `/v1/await/groups/${groupId}?state=Stable&members=1`);
+    const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100, heartbeatInterval: 500 });
+    toDisconnect.push(consumer);
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    const seen = [];
+    await consumer.run({ eachMessage: async ({ message }) => { seen.push(message.value.toString()); } });
+    const s = await stable;
+    assert.equal(s.status, 200, JSON.stringify(s.body));
+    const p = await producer();
+    await p.send({ topic, messages: Array.from({ length: 10 }, (_, i) => ({ value: `m${i}`, partition: 0 })) });
+    const lag = await broker.http('GET', `/v1/await/groups/${groupId}/lag?topic=${topic}&max=0&timeout_ms=20000`);
+    assert.equal(lag.status, 200, JSON.stringify(lag.body));
+    assert.equal(lag.body.state.total_lag, 0);
+    assert.equal(seen.length, 10);
+    const timeout = await broker.http('GET', `/v1/await/topics/${topic}/records?min=11&timeout_ms=100`);
+    assert.equal(timeout.status, 408);
+    assert.equal(timeout.body.state.records, 10);
   });
 });
 

@@ -8,6 +8,9 @@ Run:  MINIKAFKA_BIN=build/broker/minikafka /usr/bin/python3 tests/clients/python
 
   * reset (POST /v1/control/reset): one broker serves a whole session; the next test reuses the
     same topic and group names and sees none of the old records or offsets;
+  * await oracles (GET /v1/await/...) answer within a few ms of the condition holding (records
+    produced by confluent-kafka, a kafka-python group becoming Stable with two members, its lag
+    reaching 0 after it commits) and 408 with the last observed state on timeout;
   * the manual clock (--clock manual, POST /v1/control/clock/advance) expires a consumer-group
     member (black-holed by a drop rule so that it cannot rejoin meanwhile) and a retention
     window at once, without waiting.
@@ -15,6 +18,7 @@ Run:  MINIKAFKA_BIN=build/broker/minikafka /usr/bin/python3 tests/clients/python
 
 import os
 import sys
+import threading
 import time
 import unittest
 
@@ -95,6 +99,95 @@ class ResetTest(ControlTestCase):
         records = self.http("GET", "/v1/topics/orders/partitions/0/records?offset=0")["records"]
         self.assertEqual([r["value"] for r in records], ["new-0", "new-1"])
 
+
+
+class AwaitTest(ControlTestCase):
+    def await_in_background(self, path):
+        """Starts a GET long-poll on a thread; returns a function giving (status, body, t_answer)."""
+        out = {}
+
+        def run():
+            status, body = http_json(self.admin, "GET", path, timeout=60)
+            out.update(status=status, body=body, at=time.monotonic())
+
+        t = threading.Thread(target=run, daemon=True)
+        t.start()
+
+        def result(timeout=30):
+            t.join(timeout)
+            self.assertFalse(t.is_alive(), f"{path} did not answer")
+            return out["status"], out["body"], out["at"]
+        return result
+
+    def test_await_records_answers_within_milliseconds_of_the_produce(self):
+        topic = self.topic_name()
+        self.http("POST", "/v1/topics", {"name": topic, "partitions": 3}, expect=201)
+        result = self.await_in_background(f"/v1/await/topics/{topic}/records?min=30")
+        p = Producer({"bootstrap.servers": self.bootstrap, "linger.ms": 0})
+        for i in range(30):
+            p.produce(topic, value=f"v{i}".encode(), partition=i % 3)
+        self.assertEqual(p.flush(10), 0)
+        acked = time.monotonic()
+        status, body, at = result()
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["state"]["records"], 30)
+        # The answer left when the last append happened, before the producer saw its ack.
+        self.assertLess(at - acked, 0.05, f"answered {1000 * (at - acked):.1f} ms after the ack")
+
+    def test_await_times_out_with_408_and_the_last_state(self):
+        topic = self.topic_name()
+        self.http("POST", "/v1/topics", {"name": topic, "partitions": 1}, expect=201)
+        t0 = time.monotonic()
+        status, body = http_json(self.admin, "GET", f"/v1/await/topics/{topic}/records?min=1&timeout_ms=200")
+        self.assertGreaterEqual(time.monotonic() - t0, 0.2)
+        self.assertEqual(status, 408, body)
+        self.assertEqual(body["error"], "timeout")
+        self.assertEqual(body["state"]["records"], 0)
+        status, body = http_json(self.admin, "GET",
+                                 f"/v1/await/groups/{topic}-g?state=Stable&members=2&timeout_ms=50")
+        self.assertEqual(status, 408, body)
+        self.assertEqual((body["state"]["state"], body["state"]["members"]), ("Dead", 0))
+
+    def test_await_group_stable_with_two_members_then_lag_zero(self):
+        topic = self.topic_name()
+        group = f"{topic}-g"
+        self.http("POST", "/v1/topics", {"name": topic, "partitions": 2}, expect=201)
+        stable = self.await_in_background(f"/v1/await/groups/{group}?state=Stable&members=2")
+        consumers = [self.closing(KafkaConsumer(
+            topic, bootstrap_servers=self.bootstrap, group_id=group, client_id=f"member-{i}",
+            session_timeout_ms=10000, heartbeat_interval_ms=200, fetch_max_wait_ms=100,
+            auto_offset_reset="earliest", enable_auto_commit=False, **KP)) for i in range(2)]
+        got = []
+        stop = threading.Event()
+
+        def poll_forever(c):
+            while not stop.is_set():
+                for records in c.poll(timeout_ms=100).values():
+                    got.extend(r.value for r in records)
+                    c.commit()
+        threads = [threading.Thread(target=poll_forever, args=(c,), daemon=True) for c in consumers]
+        for t in threads:
+            t.start()
+        try:
+            status, body, _ = stable()
+            self.assertEqual(status, 200, body)
+            self.assertEqual(body["state"]["members"], 2)
+
+            producer = KafkaProducer(bootstrap_servers=self.bootstrap, **KP)
+            for i in range(20):
+                producer.send(topic, f"r{i}".encode(), partition=i % 2)
+            producer.flush()
+            producer.close()
+            status, body = http_json(self.admin, "GET",
+                                     f"/v1/await/groups/{group}/lag?topic={topic}&max=0&timeout_ms=20000",
+                                     timeout=30)
+            self.assertEqual(status, 200, body)
+            self.assertEqual(body["state"]["total_lag"], 0)
+            self.assertEqual(sorted(got), sorted(f"r{i}".encode() for i in range(20)))
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(5)
 
 
 class ManualClockTest(ControlTestCase):
