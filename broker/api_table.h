@@ -28,6 +28,9 @@ struct reply {
   bool close_after = false;  // close the connection after sending (or instead of sending)
   std::string error;     // why, for the log line
   int errors = 0;        // error codes in the response (for metrics), when the handler counts them
+  // The distinct non-zero error codes of the response, at any depth: filled only when the
+  // request context asks for them (collect_error_codes; interceptors such as the trace read them).
+  std::vector<int16_t> error_codes;
   proto::writer body;
 };
 
@@ -48,6 +51,7 @@ struct request_context {
   const proto::request_header& header;
   int32_t node_id;  // the node whose listener accepted this connection
   const std::string& peer;
+  bool collect_error_codes = false;  // fill reply::error_codes (set when interceptors are installed)
   int16_t version() const { return header.api_version; }
   services::broker_services& svc() const { return env.svc; }
 };

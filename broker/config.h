@@ -39,6 +39,9 @@ struct broker_config {
   // "system", or "manual": time moves only by control_service::advance_clock (POST
   // /v1/control/clock/advance), for group timeouts, retention, fetch max-wait, timestamps.
   std::string clock = "system";
+  // Request trace (GET /v1/trace, GET /v1/await/requests): how many recent requests are kept;
+  // 0 turns the trace off (no interceptor at all).
+  size_t trace_capacity = 1000;
   // When set, every request frame (header + body, without the size prefix) is written to
   // <dir>/<api>_request_v<version>_<client_id>.bin (last one wins); used to capture golden frames.
   std::string record_requests_dir;

@@ -33,6 +33,7 @@ mk::broker_config to_config(const broker_options& o) {
   c.group_min_session_timeout_ms = o.group_min_session_timeout_ms;
   c.group_max_session_timeout_ms = o.group_max_session_timeout_ms;
   c.clock = o.clock;
+  c.trace_capacity = o.trace_capacity;
   return c;
 }
 
@@ -282,6 +283,68 @@ bool broker::await_records(const std::string& topic, int64_t min, int32_t partit
       timeout);
   if (last) *last = srv.call([&] { return control.records(topic, only).records; });
   return met;
+}
+
+bool broker::await_requests(const std::string& api, const std::string& client_id, int64_t min,
+                            std::chrono::milliseconds timeout, int64_t* last) {
+  auto& srv = *impl_->srv;
+  auto& control = srv.services().control;
+  std::optional<int16_t> key;
+  if (!api.empty()) {
+    key = mk::control::api_key_from_name(api);
+    if (!key) throw error(42, "INVALID_REQUEST: unknown API '" + api + "'");
+  }
+  std::optional<std::string> client;
+  if (!client_id.empty()) client = client_id;
+  if (!srv.call([&] { return control.requests_seen(key, client).has_value(); }))
+    throw error(42, "INVALID_REQUEST: the request trace is off (broker_options::trace_capacity = 0)");
+  const bool met = wait_on(
+      srv,
+      [&control, key, client, min] {
+        return static_cast<int64_t>(control.requests_seen(key, client).value_or(0)) >= min;
+      },
+      timeout);
+  if (last) *last = srv.call([&] { return static_cast<int64_t>(control.requests_seen(key, client).value_or(0)); });
+  return met;
+}
+
+std::vector<traced_request> broker::trace(const std::string& api, const std::string& client_id, size_t limit) const {
+  auto& srv = *impl_->srv;
+  mk::control::trace_filter f;
+  if (!api.empty()) {
+    f.api = mk::control::api_key_from_name(api);
+    if (!f.api) throw error(42, "INVALID_REQUEST: unknown API '" + api + "'");
+  }
+  if (!client_id.empty()) f.client_id = client_id;
+  return srv.call([&] {
+    std::vector<traced_request> out;
+    const auto* t = srv.services().control.trace();
+    if (!t) return out;
+    for (const auto* e : t->entries(f, limit)) {
+      traced_request r;
+      r.seq = e->seq;
+      r.time_ms = e->time_ms;
+      r.latency_ms = e->latency_ms;
+      r.broker = e->broker;
+      r.connection = e->connection;
+      r.peer = e->peer;
+      r.client_id = e->client_id;
+      r.client_software_name = e->software_name;
+      r.client_software_version = e->software_version;
+      r.api = mk::control::api_name(e->api_key);
+      r.api_key = e->api_key;
+      r.version = e->api_version;
+      r.correlation_id = e->correlation_id;
+      r.outcome = mk::control::to_string(e->result);
+      r.fault_rule = e->fault_rule;
+      for (int16_t c : e->error_codes) r.error_codes.push_back(mk::control::error_upper_name(c));
+      for (const auto& tp : e->named().topics) r.topics.push_back({tp.name, tp.partitions});
+      r.group_ids = e->named().group_ids;
+      r.transactional_ids = e->named().transactional_ids;
+      out.push_back(std::move(r));
+    }
+    return out;
+  });
 }
 
 }  // namespace minikafka

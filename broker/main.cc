@@ -71,6 +71,9 @@ int main(int argc, char** argv) {
                  "POST /v1/control/clock/advance")
       ->capture_default_str()
       ->check(CLI::IsMember({"system", "manual"}));
+  app.add_option("--trace-capacity", cfg.trace_capacity,
+                 "Requests kept by the request trace (GET /v1/trace, GET /v1/await/requests); 0 = off")
+      ->capture_default_str();
   app.add_option("--record-requests", cfg.record_requests_dir,
                  "Debugging: write each request frame to DIR/<api>_request_v<N>_<client>.bin");
   auto* admin_port_opt = app.add_option("--admin-port", cfg.admin_port,

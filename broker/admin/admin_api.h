@@ -39,7 +39,11 @@
 //   GET    /v1/await/groups/{g}?state=&members=     long-polls: 200 {"met", "waited_ms", "state"} when the
 //   GET    /v1/await/groups/{g}/lag?topic=&max=      condition holds, 408 with the last state after
 //   GET    /v1/await/topics/{t}/records?min=&partition=   timeout_ms (default 10000); woken by state
-//                                                     changes, never polling (await_routes.cc)
+//   GET    /v1/await/requests?api=&client_id=&min=   changes, never polling (await_routes.cc)
+//   GET    /v1/trace?api=&client_id=&topic=&since_ms=&after_seq=&limit=&format=json|ndjson&follow=
+//                                                     recent requests; follow=true streams (chunked)
+//   GET    /v1/control/trace                         {"capacity", "entries", "last_seq"}
+//   PUT    /v1/control/trace                         {"capacity"}: resize, 0 = off
 //
 // Files: admin_api.cc (routing, /health, /v1/cluster), topic_routes.cc, record_routes.cc,
 // group_routes.cc, control_routes.cc (+ control_json.cc), await_routes.cc, prometheus.cc, json_http.h (shared
@@ -49,6 +53,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "broker/asio.h"
@@ -68,10 +73,18 @@ struct http_request {
 };
 
 struct http_response {
+  http_response() = default;
+  http_response(int status_, std::string content_type_, std::string body_, std::string allow_ = {})
+      : status(status_), content_type(std::move(content_type_)), body(std::move(body_)), allow(std::move(allow_)) {}
+
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
   std::string allow;  // the Allow header of a 405
+  // When set, the body is streamed instead (chunked transfer encoding): `body` first, if any,
+  // then each chunk this returns, until it returns nullopt or the client goes away; the
+  // connection closes afterwards. For long-lived answers (GET /v1/trace?follow=true).
+  std::function<boost::asio::awaitable<std::optional<std::string>>()> stream;
 };
 
 // What the routes use.

@@ -98,6 +98,29 @@ boost::asio::awaitable<http_response> await_routes(admin_context& ctx, const htt
     auto check = [&control, topic, only, want] { return control::records_condition(control.records(topic, only), want); };
     co_return co_await await_answer(control, req, check, [&] { return records_view_json(control.records(topic, only)); });
   }
+  // /v1/await/requests
+  if (parts.size() == 3 && parts[2] == "requests") {
+    std::optional<int16_t> api;
+    if (auto it = req.query.find("api"); it != req.query.end()) {
+      api = control::api_key_from_name(it->second);
+      if (!api) co_return error_response(400, "bad_request", "unknown api '" + it->second + "'");
+    }
+    std::optional<std::string> client_id;
+    if (auto it = req.query.find("client_id"); it != req.query.end()) client_id = it->second;
+    std::optional<int64_t> min;
+    if (!query_int(req, "min", 0, INT64_MAX, min, err)) co_return err;
+    if (!control.requests_seen(api, client_id))
+      co_return error_response(409, "trace_off", "requests are counted by the request trace, which is off");
+    const uint64_t want = static_cast<uint64_t>(min.value_or(1));
+    auto check = [&control, api, client_id, want] { return control.requests_seen(api, client_id).value_or(0) >= want; };
+    auto state = [&] {
+      json j{{"count", control.requests_seen(api, client_id).value_or(0)}};
+      j["api"] = api ? json(control::api_name(*api)) : json(nullptr);
+      j["client_id"] = client_id ? json(*client_id) : json(nullptr);
+      return j;
+    };
+    co_return co_await await_answer(control, req, check, state);
+  }
   co_return no_route(req);
 }
 

@@ -162,4 +162,35 @@ json records_view_json(const control::records_view& r) {
   return j;
 }
 
+json trace_entry_json(const control::trace_entry& e) {
+  json j{{"seq", e.seq},
+         {"time_ms", e.time_ms},
+         {"latency_ms", e.latency_ms},
+         {"broker", e.broker},
+         {"connection", e.connection},
+         {"peer", e.peer},
+         {"client_id", e.client_id}};
+  if (!e.software_name.empty() || !e.software_version.empty())
+    j["client_software"] = json{{"name", e.software_name}, {"version", e.software_version}};
+  j["api"] = control::api_name(e.api_key);
+  j["api_key"] = e.api_key;
+  j["version"] = e.api_version;
+  j["correlation_id"] = e.correlation_id;
+  j["outcome"] = control::to_string(e.result);
+  if (e.fault_rule) j["fault_rule"] = *e.fault_rule;
+  json errors = json::array();
+  for (int16_t c : e.error_codes) errors.push_back(control::error_upper_name(c));
+  j["error_codes"] = errors;
+  json topics = json::array();
+  for (const auto& t : e.named().topics) {
+    json tj{{"name", t.name}, {"partitions", t.partitions}};
+    if (!(t.id == proto::uuid{})) tj["id"] = t.id.to_base64();
+    topics.push_back(tj);
+  }
+  j["topics"] = topics;
+  if (!e.named().group_ids.empty()) j["group_ids"] = e.named().group_ids;
+  if (!e.named().transactional_ids.empty()) j["transactional_ids"] = e.named().transactional_ids;
+  return j;
+}
+
 }  // namespace mk::admin

@@ -8,6 +8,7 @@
 #include "broker/admin/json_http.h"
 #include "broker/control/control_service.h"
 #include "broker/control/fault_injector.h"
+#include "broker/control/request_trace.h"
 
 namespace mk::admin {
 
@@ -27,5 +28,8 @@ json fault_status_json(const control::fault_rule_status& s);
 json group_view_json(const control::group_view& g);
 json lag_view_json(const control::lag_view& l);
 json records_view_json(const control::records_view& r);
+
+// One request trace entry (GET /v1/trace).
+json trace_entry_json(const control::trace_entry& e);
 
 }  // namespace mk::admin

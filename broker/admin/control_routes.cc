@@ -78,17 +78,119 @@ json clock_json(const control::clock_state& c) {
   return json{{"mode", c.manual ? "manual" : "system"}, {"wall_ms", c.wall_ms}, {"steady_ms", c.steady_ms}};
 }
 
+http_response trace_settings_route(control::control_service& control, const http_request& req) {
+  if (req.method == "PUT") {
+    http_response err;
+    auto body = parse_body(req, err);
+    if (!body) return err;
+    int64_t cap = -1;
+    if (!body->contains("capacity") || !int_field(*body, "capacity", 0, 10000000, cap, err))
+      return body->contains("capacity") ? err : error_response(400, "bad_request", "\"capacity\" (integer >= 0) is required");
+    control.set_trace_capacity(static_cast<size_t>(cap));
+  } else if (req.method != "GET") {
+    return not_allowed("GET, PUT", "use GET, or PUT {\"capacity\": N}");
+  }
+  const auto* t = control.trace();
+  return json_response(200, json{{"capacity", t ? t->capacity() : 0},
+                                 {"entries", t ? t->entries({}, SIZE_MAX).size() : 0},
+                                 {"last_seq", t ? t->last_seq() : 0}});
+}
+
+// GET /v1/trace: entries as a JSON array or ndjson; with follow=true (ndjson) the answer streams
+// new entries as they are recorded until timeout_ms (default 60000) passes.
+http_response trace_route(control::control_service& control, const http_request& req) {
+  if (req.method != "GET") return not_allowed("GET", "use GET");
+  if (!control.trace())
+    return error_response(409, "trace_off", "the request trace is off (--trace-capacity 0); PUT /v1/control/trace to enable");
+  control::trace_filter f;
+  auto bad = [](const std::string& m) { return error_response(400, "bad_request", m); };
+  auto q = [&](const char* k) -> const std::string* {
+    auto it = req.query.find(k);
+    return it == req.query.end() ? nullptr : &it->second;
+  };
+  if (auto* v = q("api")) {
+    f.api = control::api_key_from_name(*v);
+    if (!f.api) return bad("unknown api '" + *v + "'");
+  }
+  if (auto* v = q("client_id")) f.client_id = *v;
+  if (auto* v = q("topic")) f.topic = *v;
+  if (auto* v = q("since_ms")) {
+    f.since_ms = parse_int(*v);
+    if (!f.since_ms) return bad("since_ms must be an integer (ms since the epoch)");
+  }
+  if (auto* v = q("after_seq")) {
+    auto n = parse_int(*v);
+    if (!n || *n < 0) return bad("after_seq must be an integer >= 0");
+    f.after_seq = static_cast<uint64_t>(*n);
+  }
+  size_t limit = SIZE_MAX;
+  if (auto* v = q("limit")) {
+    auto n = parse_int(*v);
+    if (!n || *n < 0) return bad("limit must be an integer >= 0");
+    limit = static_cast<size_t>(*n);
+  }
+  const std::string format = q("format") ? *q("format") : "json";
+  if (format != "json" && format != "ndjson") return bad("format must be json or ndjson");
+  const bool follow = q("follow") && (*q("follow") == "true" || *q("follow") == "1");
+  if (follow && format != "ndjson") return bad("follow=true needs format=ndjson");
+  int64_t timeout_ms = 60000;
+  if (auto* v = q("timeout_ms")) {
+    auto n = parse_int(*v);
+    if (!n || *n < 0) return bad("timeout_ms must be an integer >= 0");
+    timeout_ms = *n;
+  }
+
+  const auto entries = control.trace()->entries(f, limit);
+  if (format == "json") {
+    json arr = json::array();
+    for (const auto* e : entries) arr.push_back(trace_entry_json(*e));
+    return json_response(200, arr);
+  }
+  std::string body;
+  for (const auto* e : entries) body += trace_entry_json(*e).dump() + "\n";
+  http_response out{200, "application/x-ndjson", std::move(body)};
+  if (!follow) return out;
+  // Follow: after what was there, every new matching entry, in order.
+  struct follower {
+    control::control_service& control;
+    control::trace_filter filter;
+    std::chrono::steady_clock::time_point deadline;
+  };
+  auto st = std::make_shared<follower>(follower{control, f, std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms)});
+  st->filter.since_ms.reset();
+  st->filter.after_seq = control.trace()->last_seq();
+  out.stream = [st]() -> boost::asio::awaitable<std::optional<std::string>> {
+    auto pending = [st] {
+      const auto* t = st->control.trace();
+      return t ? t->entries(st->filter, SIZE_MAX) : std::vector<const control::trace_entry*>{};
+    };
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(st->deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) co_return std::nullopt;
+    const bool any = co_await st->control.wait_until([&] { return !pending().empty(); }, left);
+    if (!any) co_return std::nullopt;  // timed out, trace turned off, or the broker stops
+    std::string chunk;
+    for (const auto* e : pending()) {
+      chunk += trace_entry_json(*e).dump() + "\n";
+      st->filter.after_seq = e->seq;
+    }
+    co_return chunk;
+  };
+  return out;
+}
+
 }  // namespace
 
 bool async_route(const path_parts& parts) {
   if (parts.size() < 2 || parts[0] != "v1") return false;
   if (parts[1] == "await") return true;
+  if (parts[1] == "trace" && parts.size() == 2) return true;
   return parts.size() == 4 && parts[1] == "control" && parts[2] == "clock" && parts[3] == "advance";
 }
 
 boost::asio::awaitable<http_response> async_routes(admin_context& ctx, const http_request& req, const path_parts& parts) {
   auto& control = ctx.svc.control;
   if (parts[1] == "await") co_return co_await await_routes(ctx, req, parts);
+  if (parts[1] == "trace") co_return trace_route(control, req);
   if (parts.size() == 4 && parts[2] == "clock" && parts[3] == "advance") {
     if (req.method != "POST") co_return not_allowed("POST", "use POST with {\"ms\": N}");
     http_response err;
@@ -111,6 +213,7 @@ http_response control_routes(admin_context& ctx, const http_request& req, const 
   auto& control = ctx.svc.control;
   if (parts.size() >= 3 && parts[2] == "faults") return fault_routes(control, req, parts);
   if (parts.size() == 3 && parts[2] == "reset") return reset_route(control, req);
+  if (parts.size() == 3 && parts[2] == "trace") return trace_settings_route(control, req);
   if (parts.size() == 3 && parts[2] == "clock") {
     if (req.method != "GET") return not_allowed("GET", "use GET (and POST /v1/control/clock/advance)");
     return json_response(200, clock_json(control.clock()));

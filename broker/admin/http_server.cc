@@ -98,6 +98,29 @@ asio::awaitable<void> http_server::accept_loop() {
   }
 }
 
+asio::awaitable<void> http_server::write_stream(beast::tcp_stream& stream, http_response& resp, unsigned version) {
+  http::response<http::empty_body> res{static_cast<http::status>(resp.status), version};
+  res.set(http::field::server, "minikafka");
+  res.set(http::field::content_type, resp.content_type);
+  res.keep_alive(false);
+  res.chunked(true);
+  http::response_serializer<http::empty_body> sr{res};
+  boost::system::error_code ec;
+  stream.expires_never();  // the stream may stay open for a long time; the producer bounds it
+  co_await http::async_write_header(stream, sr, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) co_return;
+  std::optional<std::string> chunk = std::move(resp.body);
+  while (!closed_) {
+    if (chunk && !chunk->empty()) {
+      co_await asio::async_write(stream, http::make_chunk(asio::buffer(*chunk)), asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return;
+    }
+    chunk = co_await resp.stream();
+    if (!chunk) break;
+  }
+  if (!closed_) co_await asio::async_write(stream, http::make_chunk_last(), asio::redirect_error(asio::use_awaitable, ec));
+}
+
 asio::awaitable<void> http_server::session(asio::ip::tcp::socket socket) {
   beast::tcp_stream stream(std::move(socket));
   sessions_.insert(&stream.socket());
@@ -137,6 +160,10 @@ asio::awaitable<void> http_server::session(asio::ip::tcp::socket socket) {
       keep_alive = req.keep_alive();
       version = req.version();
       resp = co_await handler_(to_request(req));
+    }
+    if (resp.stream) {
+      co_await write_stream(stream, resp, version);
+      break;
     }
     http::response<http::string_body> res{static_cast<http::status>(resp.status), version};
     res.set(http::field::server, "minikafka");

@@ -12,6 +12,7 @@
 
 #include "broker/admin/admin_api.h"
 #include "broker/asio.h"
+#include <boost/beast/core/tcp_stream.hpp>
 
 namespace mk {
 
@@ -28,6 +29,7 @@ class http_server {
  private:
   boost::asio::awaitable<void> accept_loop();
   boost::asio::awaitable<void> session(boost::asio::ip::tcp::socket socket);
+  boost::asio::awaitable<void> write_stream(boost::beast::tcp_stream& stream, http_response& resp, unsigned version);
 
   handler handler_;
   boost::asio::ip::tcp::acceptor acceptor_;

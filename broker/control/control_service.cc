@@ -14,7 +14,9 @@ namespace mk::control {
 control_service::control_service(change_feed& feed, services::topics_service& topics, services::groups_service& groups,
                                  mk::clock& clk, const broker_config& cfg)
     : feed_(feed), topics_(topics), groups_(groups), clock_(clk), cfg_(cfg),
-      faults_(std::make_shared<fault_injector>(topics)) {}
+      faults_(std::make_shared<fault_injector>(topics)),
+      trace_(std::make_shared<request_trace>(cfg.trace_capacity, topics, feed, *faults_)),
+      trace_capacity_(cfg.trace_capacity) {}
 
 control_service::~control_service() = default;
 
@@ -24,18 +26,37 @@ void control_service::attach(dispatcher& d, int32_t node_id) {
 }
 
 void control_service::detach(dispatcher& d) {
-  for (auto& a : dispatchers_)
-    if (a.d == &d && a.faults_installed) d.remove_interceptor(faults_.get());
+  d.remove_interceptor(trace_.get());
+  d.remove_interceptor(faults_.get());
   std::erase_if(dispatchers_, [&](const attached& a) { return a.d == &d; });
 }
 
 void control_service::sync_interceptors() {
+  // Order matters: the trace first, so that it sees (and counts) requests a fault rule ends.
+  const bool want_trace = trace_capacity_ > 0;
   const bool want_faults = !faults_->empty();
   for (auto& a : dispatchers_) {
-    if (want_faults && !a.faults_installed) a.d->add_interceptor(faults_);
-    if (!want_faults && a.faults_installed) a.d->remove_interceptor(faults_.get());
+    if (a.trace_installed == want_trace && a.faults_installed == want_faults) continue;
+    a.d->remove_interceptor(trace_.get());
+    a.d->remove_interceptor(faults_.get());
+    if (want_trace) a.d->add_interceptor(trace_);
+    if (want_faults) a.d->add_interceptor(faults_);
+    a.trace_installed = want_trace;
     a.faults_installed = want_faults;
   }
+}
+
+void control_service::set_trace_capacity(size_t n) {
+  trace_capacity_ = n;
+  trace_->set_capacity(n);
+  if (n == 0) trace_->clear();
+  sync_interceptors();
+}
+
+std::optional<uint64_t> control_service::requests_seen(std::optional<int16_t> api,
+                                                       const std::optional<std::string>& client_id) const {
+  if (trace_capacity_ == 0) return std::nullopt;
+  return trace_->count(api, client_id);
 }
 
 std::optional<int64_t> control_service::add_fault(fault_rule r, std::string* why) {
@@ -79,6 +100,7 @@ reset_result control_service::reset(const std::string& prefix) {
       return named(r.topic) || named(r.group_id) || named(r.transactional_id) || named(r.client_id);
     });
   }
+  if (prefix.empty()) out.trace_entries = trace_->clear();
   sync_interceptors();
   feed_.notify();
   return out;

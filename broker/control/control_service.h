@@ -19,6 +19,7 @@
 #include "broker/asio.h"
 #include "broker/control/change_feed.h"
 #include "broker/control/fault_injector.h"
+#include "broker/control/request_trace.h"
 
 namespace mk {
 class clock;
@@ -150,6 +151,14 @@ class control_service {
   // Runs on: the state thread's executor (co_spawn it there).
   boost::asio::awaitable<bool> wait_until(std::function<bool()> check, std::chrono::milliseconds timeout);
 
+  // ---- request trace (broker/control/request_trace.h)
+  // Null while the trace is off (capacity 0).
+  const request_trace* trace() const { return trace_capacity_ > 0 ? trace_.get() : nullptr; }
+  // Resizes the ring (keeping the newest entries); 0 turns the trace off, uninstalling it.
+  void set_trace_capacity(size_t n);
+  // Requests seen since start or the last reset (nullopt while the trace is off).
+  std::optional<uint64_t> requests_seen(std::optional<int16_t> api, const std::optional<std::string>& client_id) const;
+
   // ---- state changes, for awaits
   change_feed& changes() { return feed_; }
   void notify() { feed_.notify(); }
@@ -166,9 +175,12 @@ class control_service {
   mk::clock& clock_;
   const broker_config& cfg_;
   std::shared_ptr<fault_injector> faults_;
+  std::shared_ptr<request_trace> trace_;
+  size_t trace_capacity_;
   struct attached {
     dispatcher* d;
     int32_t node_id;
+    bool trace_installed = false;
     bool faults_installed = false;
   };
   std::vector<attached> dispatchers_;

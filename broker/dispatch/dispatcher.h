@@ -11,6 +11,8 @@
 // Runs on: broker state thread.
 #pragma once
 
+#include <boost/container/small_vector.hpp>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -55,8 +57,12 @@ class dispatcher {
   bool has_interceptors() const { return !interceptors_.empty(); }
 
  private:
-  asio::awaitable<reply> intercepted(const api_entry& e, request_context& ctx, const connection_info& conn,
-                                     proto::reader body, intercept_action& decided);
+  using interceptor_chain = boost::container::small_vector<std::shared_ptr<interceptor>, 4>;
+  intercept_action run_on_request(interceptor_chain& chain, const request_info& info);
+  static reply decided_reply(const api_entry& e, const request_context& ctx, proto::reader body,
+                             const intercept_action& decided);
+  static void run_on_response(const interceptor_chain& chain, const request_info& info, const intercept_action& decided,
+                              const reply& rep, std::chrono::steady_clock::time_point started);
   dispatch_result reject(const std::string& reason);
 
   const handler_env& env_;

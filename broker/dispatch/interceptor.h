@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "protocol/error_code.h"
 #include "protocol/framing.h"
@@ -47,6 +48,7 @@ struct response_info {
   intercept_action::kind outcome = intercept_action::kind::pass;  // what the chain decided
   bool responded = false;   // a response was queued
   int error_count = 0;      // error codes in the response (as the per-API error metric counts)
+  const std::vector<int16_t>* error_codes = nullptr;  // distinct non-zero codes, at any depth
   double seconds = 0;       // from arrival to response
 };
 

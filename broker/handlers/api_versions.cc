@@ -41,6 +41,7 @@ asio::awaitable<reply> api_versions(request_context& ctx, proto::reader& r) {
     k.min_version = e.min_version;
     k.max_version = e.max_version;
   }
+  if (ctx.collect_error_codes) collect_error_codes(resp, out.error_codes);
   std::sort(resp.api_keys.begin(), resp.api_keys.end(),
             [](const auto& a, const auto& b) { return a.api_key < b.api_key; });
   resp.encode(out.body, ctx.version());

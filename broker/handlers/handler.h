@@ -9,6 +9,7 @@
 #include "broker/api_table.h"
 #include "broker/clock.h"
 #include "broker/config.h"
+#include "broker/handlers/error_codes.h"
 #include "broker/services/services.h"
 #include "protocol/error_code.h"
 #include "protocol/generated/all_messages.h"
@@ -20,9 +21,11 @@ using proto::error_code;
 using proto::code;
 
 // Counts a response's top-level error code for the per-API error metric.
+// With ctx.collect_error_codes, also lists every error code of the response (error_codes.h).
 template <typename Resp>
-void count_errors(const Resp& resp, reply& out) {
+void count_errors(const request_context& ctx, const Resp& resp, reply& out) {
   if constexpr (requires { resp.error_code; }) out.errors += resp.error_code != 0;
+  if (ctx.collect_error_codes) collect_error_codes(resp, out.error_codes);
 }
 
 template <typename Req, typename Resp, Resp (*Fn)(request_context&, Req&)>
@@ -36,7 +39,7 @@ asio::awaitable<reply> sync(request_context& ctx, proto::reader& r) {
     co_return out;
   }
   Resp resp = Fn(ctx, req);
-  count_errors(resp, out);
+  count_errors(ctx, resp, out);
   resp.encode(out.body, ctx.version());
   co_return out;
 }
@@ -52,7 +55,7 @@ asio::awaitable<reply> async(request_context& ctx, proto::reader& r) {
     co_return out;
   }
   Resp resp = co_await Fn(ctx, req);
-  count_errors(resp, out);
+  count_errors(ctx, resp, out);
   resp.encode(out.body, ctx.version());
   co_return out;
 }

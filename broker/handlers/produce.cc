@@ -59,6 +59,7 @@ asio::awaitable<reply> produce(request_context& ctx, proto::reader& r) {
       if (!o.message.empty()) pr.error_message = o.message;
       any_error = any_error || o.error != error_code::none;
       out.errors += o.error != error_code::none;
+      if (ctx.collect_error_codes) collect_error_codes(pr, out.error_codes);
     }
   }
   if (req.acks == 0) {

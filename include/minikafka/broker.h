@@ -41,6 +41,7 @@ struct broker_options {
   int32_t group_max_session_timeout_ms = 1800000;
   // "system", or "manual": time moves only by advance_clock() (docs/TESTING.md, "Virtual clock").
   std::string clock = "system";
+  size_t trace_capacity = 1000;  // requests kept by the request trace; 0 = off
 };
 
 // Consumer lag of one partition for a group: end offset minus committed offset.
@@ -111,6 +112,33 @@ struct group_status {
   std::string state;  // "Empty", "PreparingRebalance", "CompletingRebalance", "Stable"; "Dead" when absent
   int32_t generation_id = 0;
   std::vector<std::string> member_ids;
+};
+
+// One request as the request trace recorded it (broker::trace(); GET /v1/trace).
+struct traced_request {
+  struct topic {
+    std::string name;
+    std::vector<int32_t> partitions;
+  };
+  uint64_t seq = 0;
+  int64_t time_ms = 0;      // arrival, real ms since the epoch
+  double latency_ms = 0;
+  int32_t broker = 0;       // node id
+  uint64_t connection = 0;
+  std::string peer;         // client "host:port"
+  std::string client_id;
+  std::string client_software_name;     // from ApiVersions v3+, "" when not announced
+  std::string client_software_version;
+  std::string api;          // "Produce"
+  int16_t api_key = 0;
+  int16_t version = 0;
+  int32_t correlation_id = 0;
+  std::string outcome;      // "answered", "fault_error", "dropped", "closed", "not_answered"
+  std::optional<int64_t> fault_rule;  // id of the fault rule that acted on it
+  std::vector<std::string> error_codes;  // names of the response's non-zero error codes
+  std::vector<topic> topics;
+  std::vector<std::string> group_ids;
+  std::vector<std::string> transactional_ids;
 };
 
 // What broker::reset() removed.
@@ -198,6 +226,16 @@ class broker {
   // `partition` >= 0.
   bool await_records(const std::string& topic, int64_t min, int32_t partition = -1,
                      std::chrono::milliseconds timeout = std::chrono::seconds(10), int64_t* last = nullptr);
+
+  // At least `min` requests of `api` ("" = any) from `client_id` ("" = any) arrived since start
+  // or the last reset (counted by the request trace; throws when the trace is off).
+  bool await_requests(const std::string& api, const std::string& client_id, int64_t min,
+                      std::chrono::milliseconds timeout = std::chrono::seconds(10), int64_t* last = nullptr);
+
+  // The request trace, oldest first: the newest `limit` entries of `api` ("" = any) from
+  // `client_id` ("" = any). Empty when the trace is off (broker_options::trace_capacity = 0).
+  std::vector<traced_request> trace(const std::string& api = "", const std::string& client_id = "",
+                                    size_t limit = static_cast<size_t>(-1)) const;
 
   // The broker's clock.
   clock_reading clock() const;

@@ -1,5 +1,5 @@
 // The test control plane over HTTP and the embedding API (docs/TESTING.md), apart from fault
-// rules (fault_injection_test.cc): reset, the virtual clock, await oracles.
+// rules (fault_injection_test.cc): reset, the virtual clock, await oracles, the request trace.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -477,6 +477,174 @@ TEST(ControlPlaneEmbedded, AwaitsThroughTheCppApi) {
   EXPECT_FALSE(br.await_group("cpp-group", "Stable", -1, 20ms, &g));
   EXPECT_EQ(g.state, "Empty");
   EXPECT_THROW(br.await_group("cpp-group", "Sleeping"), minikafka::error);
+}
+
+// ----------------------------------------------------------------------------- request trace
+
+TEST_F(ControlPlane, TraceShowsWhatTheClientSentAndHowItWasAnswered) {
+  b().create_topic("traced", 2);
+  client c(b().port());
+  c.client_id = "tracer";
+  api_versions_request av;
+  av.client_software_name = "mk-test";
+  av.client_software_version = "1.2.3";
+  ASSERT_EQ(c.call(av, 3).error_code, 0);
+  ASSERT_EQ(produce(c, "traced", 1, "x"), 0);
+  ASSERT_EQ(produce(c, "traced", 7, "no such partition"), 3);
+  auto entries = get("/v1/trace?client_id=tracer");
+  ASSERT_EQ(entries.size(), 3u) << entries.dump(2);
+  EXPECT_EQ(entries[0]["api"], "ApiVersions");
+  EXPECT_EQ(entries[0]["version"], 3);
+  const auto& p = entries[1];
+  EXPECT_EQ(p["api"], "Produce");
+  EXPECT_EQ(p["api_key"], 0);
+  EXPECT_EQ(p["version"], 9);
+  EXPECT_EQ(p["client_id"], "tracer");
+  EXPECT_EQ(p["client_software"]["name"], "mk-test");
+  EXPECT_EQ(p["client_software"]["version"], "1.2.3");
+  EXPECT_EQ(p["broker"], 1);
+  EXPECT_EQ(p["outcome"], "answered");
+  EXPECT_EQ(p["topics"], json::parse(R"([{"name": "traced", "partitions": [1]}])"));
+  EXPECT_EQ(p["error_codes"], json::array());
+  EXPECT_TRUE(p["latency_ms"].is_number());
+  EXPECT_GT(p["time_ms"].get<int64_t>(), 1700000000000);
+  EXPECT_GT(p["correlation_id"].get<int64_t>(), entries[0]["correlation_id"].get<int64_t>());
+  EXPECT_EQ(entries[2]["error_codes"], json::array({"UNKNOWN_TOPIC_OR_PARTITION"}));
+  EXPECT_LT(entries[0]["seq"].get<int64_t>(), entries[2]["seq"].get<int64_t>());
+}
+
+TEST_F(ControlPlane, TraceMarksFaultsAndFilters) {
+  b().create_topic("marked");
+  auto rule = post("/v1/control/faults", {{"api", "Produce"}, {"error", "NOT_LEADER_OR_FOLLOWER"}, {"count", 1}}, 201);
+  post("/v1/control/faults", {{"api", "Metadata"}, {"action", "drop"}, {"client_id", "dropped"}}, 201);
+  client c(b().port());
+  c.client_id = "marker";
+  ASSERT_EQ(produce(c, "marked", 0, "x"), 6);
+  ASSERT_EQ(produce(c, "marked", 0, "y"), 0);
+  client d(b().port());
+  d.client_id = "dropped";
+  d.send(metadata_request{}, 1);
+  EXPECT_FALSE(d.try_receive_frame(50ms).has_value());
+
+  auto produces = get("/v1/trace?api=Produce&client_id=marker");
+  ASSERT_EQ(produces.size(), 2u);
+  EXPECT_EQ(produces[0]["outcome"], "fault_error");
+  EXPECT_EQ(produces[0]["fault_rule"], rule["id"]);
+  EXPECT_EQ(produces[0]["error_codes"], json::array({"NOT_LEADER_OR_FOLLOWER"}));
+  EXPECT_EQ(produces[1]["outcome"], "answered");
+  EXPECT_FALSE(produces[1].contains("fault_rule"));
+  auto dropped = get("/v1/trace?client_id=dropped");
+  ASSERT_EQ(dropped.size(), 1u);
+  EXPECT_EQ(dropped[0]["outcome"], "dropped");
+
+  EXPECT_EQ(get("/v1/trace?api=0&limit=1").size(), 1u);
+  EXPECT_EQ(get("/v1/trace?api=Produce&limit=1")[0]["seq"], produces[1]["seq"]) << "the newest";
+  EXPECT_EQ(get("/v1/trace?topic=marked").size(), 2u);
+  EXPECT_EQ(get("/v1/trace?after_seq=" + std::to_string(produces[1]["seq"].get<int64_t>())).size(), 1u);
+  EXPECT_EQ(get("/v1/trace?since_ms=99999999999999").size(), 0u);
+  auto nd = http_call(admin_, "GET", "/v1/trace?client_id=marker&format=ndjson");
+  EXPECT_EQ(nd.status, 200);
+  EXPECT_EQ(std::count(nd.body.begin(), nd.body.end(), '\n'), 2);
+  EXPECT_EQ(json::parse(nd.body.substr(0, nd.body.find('\n')))["api"], "Produce");
+  for (const char* bad : {"/v1/trace?api=Nope", "/v1/trace?limit=-1", "/v1/trace?format=xml",
+                          "/v1/trace?follow=true", "/v1/trace?since_ms=x"})
+    EXPECT_EQ(http_call(admin_, "GET", bad).status, 400) << bad;
+}
+
+TEST_F(ControlPlane, TraceFollowStreamsNewEntries) {
+  namespace beast = boost::beast;
+  namespace http = beast::http;
+  b().create_topic("streamed");
+  // Open the stream and read its header: from here on, new entries are streamed.
+  boost::asio::io_context io;
+  beast::tcp_stream stream(io);
+  stream.expires_after(10s);
+  stream.connect(boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), admin_));
+  http::request<http::empty_body> req{http::verb::get, "/v1/trace?format=ndjson&follow=true&client_id=streamer&timeout_ms=2000", 11};
+  req.set(http::field::host, "127.0.0.1");
+  http::write(stream, req);
+  beast::flat_buffer buf;
+  http::response_parser<http::string_body> parser;
+  http::read_header(stream, buf, parser);
+  EXPECT_EQ(parser.get().result_int(), 200u);
+  EXPECT_TRUE(parser.chunked());
+
+  client c(b().port());
+  c.client_id = "streamer";
+  ASSERT_EQ(produce(c, "streamed", 0, "a"), 0);
+  ASSERT_EQ(produce(c, "streamed", 0, "b"), 0);
+  http::read(stream, buf, parser);  // the rest, until the stream ends at timeout_ms
+  const std::string body = parser.get().body();
+  std::vector<json> lines;
+  for (size_t at = 0; at < body.size();) {
+    size_t nl = body.find('\n', at);
+    lines.push_back(json::parse(body.substr(at, nl - at)));
+    at = nl + 1;
+  }
+  ASSERT_EQ(lines.size(), 2u) << body;
+  EXPECT_EQ(lines[0]["api"], "Produce");
+  EXPECT_LT(lines[0]["seq"].get<int64_t>(), lines[1]["seq"].get<int64_t>());
+}
+
+TEST_F(ControlPlane, AwaitRequestsCountsWhatArrives) {
+  auto pending = call_async(admin_, "/v1/await/requests?api=Metadata&client_id=counted&min=2");
+  client c(b().port());
+  c.client_id = "counted";
+  c.call(metadata_request{}, 1);
+  c.call(api_versions_request{}, 0);
+  EXPECT_EQ(pending.wait_for(50ms), std::future_status::timeout);
+  c.call(metadata_request{}, 4);
+  ASSERT_EQ(pending.wait_for(5s), std::future_status::ready);
+  auto r = pending.get();
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body)["state"]["count"], 2);
+  auto all = get("/v1/await/requests?client_id=counted&min=3");
+  EXPECT_EQ(all["state"]["count"], 3);
+  EXPECT_EQ(all["state"]["api"], nullptr);
+  EXPECT_EQ(http_call(admin_, "GET", "/v1/await/requests?client_id=counted&min=4&timeout_ms=10").status, 408);
+  // A reset forgets the trace and the counts.
+  auto reset = post("/v1/control/reset", nullptr);
+  EXPECT_GE(reset["deleted_trace_entries"].get<int64_t>(), 3);
+  EXPECT_EQ(get("/v1/trace?client_id=counted").size(), 0u);
+  EXPECT_EQ(http_call(admin_, "GET", "/v1/await/requests?client_id=counted&min=1&timeout_ms=10").status, 408);
+}
+
+TEST_F(ControlPlane, TraceCanBeTurnedOffAndOn) {
+  auto t = http_call(admin_, "PUT", "/v1/control/trace", R"({"capacity": 0})");
+  EXPECT_EQ(t.status, 200) << t.body;
+  client c(b().port());
+  c.call(metadata_request{}, 1);
+  EXPECT_EQ(http_call(admin_, "GET", "/v1/trace").status, 409);
+  EXPECT_EQ(http_call(admin_, "GET", "/v1/await/requests?min=1").status, 409);
+  EXPECT_EQ(http_call(admin_, "PUT", "/v1/control/trace", R"({"capacity": 2})").status, 200);
+  for (int i = 0; i < 3; ++i) c.call(metadata_request{}, 1);
+  EXPECT_EQ(get("/v1/trace").size(), 2u) << "a ring of 2";
+  EXPECT_EQ(get("/v1/control/trace")["capacity"], 2);
+}
+
+TEST(ControlPlaneEmbedded, TraceAndAwaitRequestsThroughTheCppApi) {
+  minikafka::broker br;
+  br.start();
+  auto later = std::async(std::launch::async, [&] { return br.await_requests("Metadata", "cpp-client", 1, 5s); });
+  client c(br.port());
+  c.client_id = "cpp-client";
+  c.call(metadata_request{}, 1);
+  EXPECT_TRUE(later.get());
+  auto entries = br.trace("metadata", "cpp-client");
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].api, "Metadata");
+  EXPECT_EQ(entries[0].version, 1);
+  EXPECT_EQ(entries[0].outcome, "answered");
+  int64_t seen = -1;
+  EXPECT_FALSE(br.await_requests("", "cpp-client", 2, 10ms, &seen));
+  EXPECT_EQ(seen, 1);
+
+  minikafka::broker_options off;
+  off.trace_capacity = 0;
+  minikafka::broker quiet(off);
+  quiet.start();
+  EXPECT_TRUE(quiet.trace().empty());
+  EXPECT_THROW(quiet.await_requests("", "", 1, 10ms), minikafka::error);
 }
 
 }  // namespace

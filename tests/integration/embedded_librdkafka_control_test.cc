@@ -157,4 +157,22 @@ TEST(ControlPlaneLibrdkafka, ManualClockExpiresABlackHoledMember) {
   broker.clear_faults();  // let the consumer close cleanly
 }
 
+TEST(ControlPlaneLibrdkafka, TraceShowsWhatLibrdkafkaSent) {
+  minikafka::broker broker;
+  broker.start();
+  broker.create_topic("seen", 3);
+  producer p(broker.bootstrap(), {{"client.id", "rdk-traced"}});
+  p.send("seen", "hello");
+  p.flush();
+  auto produces = broker.trace("Produce", "rdk-traced");
+  ASSERT_EQ(produces.size(), 1u);
+  EXPECT_EQ(produces[0].client_software_name, "librdkafka");
+  EXPECT_FALSE(produces[0].client_software_version.empty());
+  ASSERT_EQ(produces[0].topics.size(), 1u);
+  EXPECT_EQ(produces[0].topics[0].name, "seen");
+  EXPECT_EQ(produces[0].topics[0].partitions, std::vector<int32_t>{0});
+  EXPECT_EQ(produces[0].outcome, "answered");
+  EXPECT_TRUE(broker.await_requests("ApiVersions", "rdk-traced", 1, 0ms));
+}
+
 }  // namespace

@@ -1,6 +1,6 @@
 'use strict';
 // The test control plane (docs/TESTING.md) seen by kafkajs 2.2.4: fault rules, reset, await
-// oracles, the manual clock.
+// oracles, the request trace, the manual clock.
 //
 // Run (from the repository root, after `npm install` in tests/clients/node):
 //   MINIKAFKA_BIN=build/broker/minikafka node --test tests/clients/node/test_kafkajs_control.js
@@ -137,6 +137,21 @@ describe('kafkajs and the control plane', () => {
     const timeout = await broker.http('GET', `/v1/await/topics/${topic}/records?min=11&timeout_ms=100`);
     assert.equal(timeout.status, 408);
     assert.equal(timeout.body.state.records, 10);
+  });
+
+  it('the trace shows what kafkajs sent', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const topic = await newTopic('js-trace');
+    const p = await producer();
+    await p.send({ topic, messages: [{ value: 'traced', partition: 0 }] });
+    const r = await broker.http('GET', `/v1/trace?client_id=control-js&api=Produce&topic=${topic}`);
+    assert.equal(r.status, 200);
+    assert.equal(r.body.length, 1, JSON.stringify(r.body));
+    assert.deepEqual(r.body[0].topics, [{ name: topic, partitions: [0] }]);
+    assert.equal(r.body[0].outcome, 'answered');
+    const nd = await fetch(`${await broker.adminUrl()}/v1/trace?client_id=control-js&format=ndjson&limit=2`);
+    const lines = (await nd.text()).trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(lines.length, 2);
+    assert.ok(lines[0].seq < lines[1].seq);
   });
 });
 

@@ -11,6 +11,9 @@ Run:  MINIKAFKA_BIN=build/broker/minikafka /usr/bin/python3 tests/clients/python
   * await oracles (GET /v1/await/...) answer within a few ms of the condition holding (records
     produced by confluent-kafka, a kafka-python group becoming Stable with two members, its lag
     reaching 0 after it commits) and 408 with the last observed state on timeout;
+  * the request trace (GET /v1/trace) shows what kafka-python and confluent-kafka sent: APIs,
+    versions, topics and partitions, client ids, librdkafka's software name and version, the
+    fault rule that acted and the error it injected; GET /v1/await/requests counts them;
   * the manual clock (--clock manual, POST /v1/control/clock/advance) expires a consumer-group
     member (black-holed by a drop rule so that it cannot rejoin meanwhile) and a retention
     window at once, without waiting.
@@ -188,6 +191,48 @@ class AwaitTest(ControlTestCase):
             stop.set()
             for t in threads:
                 t.join(5)
+
+
+class TraceTest(ControlTestCase):
+    def test_trace_shows_what_kafka_python_sent(self):
+        topic = self.topic_name()
+        self.http("POST", "/v1/topics", {"name": topic, "partitions": 2}, expect=201)
+        producer = KafkaProducer(bootstrap_servers=self.bootstrap, client_id="trace-kp", **KP)
+        producer.send(topic, b"one", partition=1).get(timeout=10)
+        producer.close()
+        entries = self.http("GET", "/v1/trace?client_id=trace-kp")
+        apis = [e["api"] for e in entries]
+        self.assertIn("ApiVersions", apis)
+        self.assertIn("Metadata", apis)
+        produce = [e for e in entries if e["api"] == "Produce"]
+        self.assertEqual(len(produce), 1, entries)
+        self.assertEqual(produce[0]["topics"], [{"name": topic, "partitions": [1]}])
+        self.assertEqual(produce[0]["outcome"], "answered")
+        self.assertEqual(produce[0]["error_codes"], [])
+        self.assertGreaterEqual(produce[0]["version"], 2)
+        self.assertEqual(self.http("GET", "/v1/trace?client_id=trace-kp&api=Produce"), produce)
+
+    def test_trace_shows_librdkafka_software_and_injected_faults(self):
+        topic = self.topic_name()
+        self.http("POST", "/v1/topics", {"name": topic, "partitions": 1}, expect=201)
+        rule = self.http("POST", "/v1/control/faults",
+                         {"api": "Produce", "topic": topic, "error": "NOT_LEADER_OR_FOLLOWER", "count": 1},
+                         expect=201)
+        p = Producer({"bootstrap.servers": self.bootstrap, "client.id": "trace-ck", "retry.backoff.ms": 20})
+        p.produce(topic, value=b"v", partition=0)
+        self.assertEqual(p.flush(10), 0)
+        status, seen = http_json(self.admin, "GET",
+                                 "/v1/await/requests?api=Produce&client_id=trace-ck&min=2&timeout_ms=5000")
+        self.assertEqual(status, 200, seen)
+        produce = self.http("GET", "/v1/trace?client_id=trace-ck&api=Produce")
+        self.assertEqual([e["outcome"] for e in produce], ["fault_error", "answered"])
+        self.assertEqual(produce[0]["fault_rule"], rule["id"])
+        self.assertEqual(produce[0]["error_codes"], ["NOT_LEADER_OR_FOLLOWER"])
+        software = produce[1].get("client_software", {})
+        self.assertTrue(software.get("name"), produce[1])
+        # confluent-kafka-python announces itself: "confluent-kafka-python", "1.7.0-rdkafka-2.0.2".
+        self.assertEqual(software["name"], "confluent-kafka-python")
+        self.assertIn("rdkafka", software["version"])
 
 
 class ManualClockTest(ControlTestCase):
