@@ -56,4 +56,11 @@ bool api_table::set_range(int16_t key, int16_t min_version, int16_t max_version)
   return true;
 }
 
+bool api_table::remove(int16_t key) {
+  if (!find(key)) return false;
+  entries_.erase(entries_.begin() + by_key_[static_cast<size_t>(key)]);
+  index();
+  return true;
+}
+
 }  // namespace mk

@@ -78,6 +78,9 @@ class api_table {
   // Narrows an API's advertised and served range (Kafka-version emulation, tests). Returns false
   // when the API is not served or the range is empty or outside what it implements.
   bool set_range(int16_t key, int16_t min_version, int16_t max_version);
+  // Stops serving (and advertising) an API, as a Kafka release without it would: its requests
+  // then close the connection like any unknown API. False when it is not served.
+  bool remove(int16_t key);
 
  private:
   void index();

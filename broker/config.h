@@ -39,6 +39,9 @@ struct broker_config {
   // "system", or "manual": time moves only by control_service::advance_clock (POST
   // /v1/control/clock/advance), for group timeouts, retention, fetch max-wait, timestamps.
   std::string clock = "system";
+  // Advertise and serve only the API ranges of this Kafka release ("2.8", "0.11.0"; see
+  // broker/control/kafka_versions.h); empty = minikafka's own.
+  std::string emulate_kafka_version;
   // Request trace (GET /v1/trace, GET /v1/await/requests): how many recent requests are kept;
   // 0 turns the trace off (no interceptor at all).
   size_t trace_capacity = 1000;

@@ -34,6 +34,7 @@ mk::broker_config to_config(const broker_options& o) {
   c.group_max_session_timeout_ms = o.group_max_session_timeout_ms;
   c.clock = o.clock;
   c.trace_capacity = o.trace_capacity;
+  c.emulate_kafka_version = o.emulate_kafka_version;
   return c;
 }
 
@@ -345,6 +346,38 @@ std::vector<traced_request> broker::trace(const std::string& api, const std::str
     }
     return out;
   });
+}
+
+void broker::emulate_kafka_version(const std::string& version, int32_t broker_id) {
+  auto& srv = *impl_->srv;
+  std::optional<int32_t> b;
+  if (broker_id >= 0) b = broker_id;
+  auto why = srv.call([&] { return srv.services().control.set_api_versions(b, version, {}); });
+  if (!why.empty()) throw error(42, "INVALID_REQUEST: " + why);
+}
+
+void broker::set_api_versions(const std::string& api, int16_t min_version, int16_t max_version, int32_t broker_id) {
+  auto& srv = *impl_->srv;
+  auto key = mk::control::api_key_from_name(api);
+  if (!key) throw error(42, "INVALID_REQUEST: unknown API '" + api + "'");
+  std::optional<int32_t> b;
+  if (broker_id >= 0) b = broker_id;
+  auto why = srv.call([&] { return srv.services().control.narrow_api(b, *key, min_version, max_version); });
+  if (!why.empty()) throw error(42, "INVALID_REQUEST: " + why);
+}
+
+void broker::restore_api_versions(int32_t broker_id) {
+  auto& srv = *impl_->srv;
+  std::optional<int32_t> b;
+  if (broker_id >= 0) b = broker_id;
+  auto why = srv.call([&] { return srv.services().control.restore_api_versions(b); });
+  if (!why.empty()) throw error(42, "INVALID_REQUEST: " + why);
+}
+
+std::vector<std::string> broker::kafka_versions() {
+  std::vector<std::string> out;
+  for (const auto& r : mk::control::kafka_releases()) out.push_back(r.version);
+  return out;
 }
 
 }  // namespace minikafka

@@ -71,6 +71,9 @@ int main(int argc, char** argv) {
                  "POST /v1/control/clock/advance")
       ->capture_default_str()
       ->check(CLI::IsMember({"system", "manual"}));
+  app.add_option("--emulate-kafka-version", cfg.emulate_kafka_version,
+                 "Advertise and serve only the API versions of this Kafka release (0.10.2 ... 4.0), so clients "
+                 "negotiate down exactly as against it");
   app.add_option("--trace-capacity", cfg.trace_capacity,
                  "Requests kept by the request trace (GET /v1/trace, GET /v1/await/requests); 0 = off")
       ->capture_default_str();

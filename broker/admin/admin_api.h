@@ -44,6 +44,10 @@
 //                                                     recent requests; follow=true streams (chunked)
 //   GET    /v1/control/trace                         {"capacity", "entries", "last_seq"}
 //   PUT    /v1/control/trace                         {"capacity"}: resize, 0 = off
+//   GET    /v1/control/api-versions                  per broker: emulated release, advertised ranges
+//   PUT    /v1/control/api-versions                  {"kafka_version"?, "apis"?: {"Fetch": {"min"?, "max"?} | null},
+//                                                     "broker"?}: Kafka-version emulation
+//   DELETE /v1/control/api-versions                  restore ({"broker"?} or ?broker=)
 //
 // Files: admin_api.cc (routing, /health, /v1/cluster), topic_routes.cc, record_routes.cc,
 // group_routes.cc, control_routes.cc (+ control_json.cc), await_routes.cc, prometheus.cc, json_http.h (shared

@@ -1,6 +1,7 @@
 // The test control plane over HTTP: /v1/control/... (the route list is in admin_api.h), over
 // the control service (broker/control/control_service.h).
 #include <chrono>
+#include <map>
 
 #include "broker/admin/control_json.h"
 #include "broker/admin/json_http.h"
@@ -178,6 +179,84 @@ http_response trace_route(control::control_service& control, const http_request&
   return out;
 }
 
+json api_versions_json(const control::control_service& control) {
+  json out = json::array();
+  for (const auto& v : control.api_versions()) {
+    json apis = json::array();
+    for (const auto& a : v.apis)
+      apis.push_back(json{{"api", control::api_name(a.key)}, {"key", a.key}, {"min", a.min_version}, {"max", a.max_version}});
+    out.push_back(json{{"broker", v.broker},
+                       {"kafka_version", v.kafka_version.empty() ? json(nullptr) : json(v.kafka_version)},
+                       {"overridden", v.overridden},
+                       {"apis", apis}});
+  }
+  return out;
+}
+
+// GET / PUT / DELETE /v1/control/api-versions: Kafka-version emulation.
+http_response api_versions_route(control::control_service& control, const http_request& req) {
+  if (req.method == "GET") return json_response(200, api_versions_json(control));
+  if (req.method != "PUT" && req.method != "DELETE")
+    return not_allowed("GET, PUT, DELETE", req.method + " is not allowed on /v1/control/api-versions");
+  http_response err;
+  json body = json::object();
+  if (!req.body.empty()) {
+    auto b = parse_body(req, err);
+    if (!b) return err;
+    body = *b;
+  }
+  for (const auto& [k, v] : body.items())
+    if (k != "broker" && (req.method == "DELETE" || (k != "kafka_version" && k != "apis")))
+      return error_response(400, "bad_request", "unknown field \"" + k + "\"");
+  std::optional<int32_t> broker;
+  int64_t b = -1;
+  if (body.contains("broker")) {
+    if (!int_field(body, "broker", INT32_MIN, INT32_MAX, b, err)) return err;
+    broker = static_cast<int32_t>(b);
+  } else if (auto it = req.query.find("broker"); it != req.query.end()) {
+    auto n = parse_int(it->second);
+    if (!n) return error_response(400, "bad_request", "broker must be a node id");
+    broker = static_cast<int32_t>(*n);
+  }
+  std::string why;
+  if (req.method == "DELETE") {
+    why = control.restore_api_versions(broker);
+  } else {
+    std::string version;
+    if (body.contains("kafka_version")) {
+      if (!body["kafka_version"].is_string()) return error_response(400, "bad_request", "\"kafka_version\" must be a string");
+      version = body["kafka_version"].get<std::string>();
+    }
+    std::map<int16_t, control::api_override> apis;
+    if (body.contains("apis")) {
+      if (!body["apis"].is_object()) return error_response(400, "bad_request", "\"apis\" must be an object of API names");
+      for (const auto& [name, v] : body["apis"].items()) {
+        auto key = control::api_key_from_name(name);
+        if (!key) return error_response(400, "bad_request", "unknown API '" + name + "'");
+        control::api_override o;
+        if (v.is_null()) {
+          o.disabled = true;
+        } else if (v.is_object()) {
+          for (const auto& [f, x] : v.items()) {
+            int64_t n = 0;
+            if ((f != "min" && f != "max") || !x.is_number_integer() || (n = x.get<int64_t>()) < 0 || n > INT16_MAX)
+              return error_response(400, "bad_request", "\"apis\": {\"" + name + "\": {\"min\"?, \"max\"?}} or null");
+            (f == "min" ? o.min_version : o.max_version) = static_cast<int16_t>(n);
+          }
+        } else {
+          return error_response(400, "bad_request", "\"apis\": {\"" + name + "\": {\"min\"?, \"max\"?}} or null");
+        }
+        apis[*key] = o;
+      }
+    }
+    if (version.empty() && apis.empty())
+      return error_response(400, "bad_request", "give \"kafka_version\" and/or \"apis\" (DELETE restores)");
+    why = control.set_api_versions(broker, version, apis);
+  }
+  if (!why.empty()) return error_response(why.rfind("no broker", 0) == 0 ? 404 : 400, "bad_request", why);
+  return json_response(200, api_versions_json(control));
+}
+
 }  // namespace
 
 bool async_route(const path_parts& parts) {
@@ -214,6 +293,7 @@ http_response control_routes(admin_context& ctx, const http_request& req, const 
   if (parts.size() >= 3 && parts[2] == "faults") return fault_routes(control, req, parts);
   if (parts.size() == 3 && parts[2] == "reset") return reset_route(control, req);
   if (parts.size() == 3 && parts[2] == "trace") return trace_settings_route(control, req);
+  if (parts.size() == 3 && parts[2] == "api-versions") return api_versions_route(control, req);
   if (parts.size() == 3 && parts[2] == "clock") {
     if (req.method != "GET") return not_allowed("GET", "use GET (and POST /v1/control/clock/advance)");
     return json_response(200, clock_json(control.clock()));

@@ -1,6 +1,7 @@
 #include "broker/control/control_service.h"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "broker/clock.h"
 #include "broker/cluster.h"
@@ -21,8 +22,15 @@ control_service::control_service(change_feed& feed, services::topics_service& to
 control_service::~control_service() = default;
 
 void control_service::attach(dispatcher& d, int32_t node_id) {
-  dispatchers_.push_back(attached{&d, node_id});
+  attached a;
+  a.d = &d;
+  a.node_id = node_id;
+  dispatchers_.push_back(std::move(a));
   sync_interceptors();
+  if (!cfg_.emulate_kafka_version.empty()) {
+    std::string why = set_api_versions(node_id, cfg_.emulate_kafka_version, {});
+    if (!why.empty()) throw std::runtime_error("--emulate-kafka-version: " + why);
+  }
 }
 
 void control_service::detach(dispatcher& d) {
@@ -196,6 +204,103 @@ boost::asio::awaitable<bool> control_service::wait_until(std::function<bool()> c
     if (check()) co_return true;
     if (std::chrono::steady_clock::now() >= deadline) co_return false;
   }
+}
+
+std::string control_service::set_api_versions(std::optional<int32_t> broker, const std::string& kafka_version,
+                                              const std::map<int16_t, api_override>& apis) {
+  const kafka_release* rel = nullptr;
+  if (!kafka_version.empty()) {
+    rel = find_kafka_release(kafka_version);
+    if (!rel) {
+      std::string known;
+      for (const auto& r : kafka_releases()) known += std::string(known.empty() ? "" : ", ") + r.version;
+      return "unknown Kafka version '" + kafka_version + "' (known: " + known + ")";
+    }
+  }
+  const api_table own = api_table::defaults();
+  api_table t = own;
+  if (rel) {
+    for (const api_entry& e : own.entries()) {
+      const api_range* r = nullptr;
+      for (const auto& a : rel->apis)
+        if (a.key == e.key) r = &a;
+      const int16_t lo = r ? std::max(e.min_version, r->min_version) : 0;
+      const int16_t hi = r ? std::min(e.max_version, r->max_version) : -1;
+      if (!r || lo > hi) t.remove(e.key);
+      else t.set_range(e.key, lo, hi);
+    }
+  }
+  for (const auto& [key, o] : apis) {
+    const api_entry* cur = t.find(key);
+    const api_entry* ours = own.find(key);
+    if (!ours) return "minikafka does not serve " + api_name(key);
+    if (o.disabled) {
+      t.remove(key);
+      continue;
+    }
+    if (!cur) return api_name(key) + " is not served by Kafka " + kafka_version;
+    const int16_t lo = o.min_version.value_or(cur->min_version), hi = o.max_version.value_or(cur->max_version);
+    if (!t.set_range(key, lo, hi))
+      return api_name(key) + " " + std::to_string(lo) + "-" + std::to_string(hi) + " is not within what minikafka serves (" +
+             std::to_string(ours->min_version) + "-" + std::to_string(ours->max_version) + ")";
+  }
+  bool any = false;
+  for (auto& a : dispatchers_) {
+    if (broker && a.node_id != *broker) continue;
+    any = true;
+  }
+  if (!any) return "no broker " + std::to_string(broker.value_or(-1));
+  for (auto& a : dispatchers_) {
+    if (broker && a.node_id != *broker) continue;
+    a.d->apis() = t;
+    a.kafka_version = rel ? rel->version : "";
+    a.overridden = !apis.empty();
+  }
+  return "";
+}
+
+std::string control_service::narrow_api(std::optional<int32_t> broker, int16_t key, int16_t min_version,
+                                        int16_t max_version) {
+  bool any = false;
+  for (auto& a : dispatchers_) {
+    if (broker && a.node_id != *broker) continue;
+    any = true;
+    if (!a.d->apis().find(key)) return api_name(key) + " is not served";
+    api_table t = a.d->apis();
+    if (!t.set_range(key, min_version, max_version))
+      return api_name(key) + " " + std::to_string(min_version) + "-" + std::to_string(max_version) +
+             " is not within what minikafka serves";
+  }
+  if (!any) return "no broker " + std::to_string(broker.value_or(-1));
+  for (auto& a : dispatchers_) {
+    if (broker && a.node_id != *broker) continue;
+    a.d->apis().set_range(key, min_version, max_version);
+    a.overridden = true;
+  }
+  return "";
+}
+
+std::string control_service::restore_api_versions(std::optional<int32_t> broker) {
+  bool any = false;
+  for (auto& a : dispatchers_) {
+    if (broker && a.node_id != *broker) continue;
+    any = true;
+    a.d->apis() = api_table::defaults();
+    a.kafka_version.clear();
+    a.overridden = false;
+  }
+  return any ? "" : "no broker " + std::to_string(broker.value_or(-1));
+}
+
+std::vector<api_versions_view> control_service::api_versions() const {
+  std::vector<api_versions_view> out;
+  for (const auto& a : dispatchers_) {
+    api_versions_view v{a.node_id, a.kafka_version, a.overridden, {}};
+    for (const auto& e : a.d->apis().entries()) v.apis.push_back(api_range{e.key, e.min_version, e.max_version});
+    std::sort(v.apis.begin(), v.apis.end(), [](const api_range& x, const api_range& y) { return x.key < y.key; });
+    out.push_back(std::move(v));
+  }
+  return out;
 }
 
 void control_service::shutdown() {

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,6 +20,7 @@
 #include "broker/asio.h"
 #include "broker/control/change_feed.h"
 #include "broker/control/fault_injector.h"
+#include "broker/control/kafka_versions.h"
 #include "broker/control/request_trace.h"
 
 namespace mk {
@@ -93,6 +95,22 @@ inline bool records_condition(const records_view& r, int64_t min) {
   return r.exists && (!r.only_partition || !r.partitions.empty()) && r.records >= min;
 }
 
+// One API's emulated range (PUT /v1/control/api-versions "apis"): unset bounds keep the
+// current ones; `disabled` stops serving the API.
+struct api_override {
+  std::optional<int16_t> min_version;
+  std::optional<int16_t> max_version;
+  bool disabled = false;
+};
+
+// What one broker node advertises.
+struct api_versions_view {
+  int32_t broker = 0;
+  std::string kafka_version;  // "" when not emulating a release
+  bool overridden = false;    // narrowed by hand ("apis")
+  std::vector<api_range> apis;
+};
+
 // What a reset removed.
 struct reset_result {
   std::vector<std::string> topics;
@@ -159,6 +177,20 @@ class control_service {
   // Requests seen since start or the last reset (nullopt while the trace is off).
   std::optional<uint64_t> requests_seen(std::optional<int16_t> api, const std::optional<std::string>& client_id) const;
 
+  // ---- Kafka-version emulation (broker/control/kafka_versions.h)
+  // Replaces the API table of `broker` (every node when unset) with minikafka's own, narrowed to
+  // what Kafka `kafka_version` advertised (when not empty: APIs that release lacks are no longer
+  // served; ranges are intersected with ours), then applies `apis`. Returns "" on success, else
+  // why (unknown release, broker or API, a range outside what minikafka implements) and changes
+  // nothing. Clients that connect (or send ApiVersions) afterwards see the new table.
+  std::string set_api_versions(std::optional<int32_t> broker, const std::string& kafka_version,
+                               const std::map<int16_t, api_override>& apis);
+  // Narrows (or widens, within what minikafka implements) one API of the current table. "" or why.
+  std::string narrow_api(std::optional<int32_t> broker, int16_t key, int16_t min_version, int16_t max_version);
+  // Back to minikafka's own table. "" or why (unknown broker).
+  std::string restore_api_versions(std::optional<int32_t> broker);
+  std::vector<api_versions_view> api_versions() const;
+
   // ---- state changes, for awaits
   change_feed& changes() { return feed_; }
   void notify() { feed_.notify(); }
@@ -178,10 +210,12 @@ class control_service {
   std::shared_ptr<request_trace> trace_;
   size_t trace_capacity_;
   struct attached {
-    dispatcher* d;
-    int32_t node_id;
+    dispatcher* d = nullptr;
+    int32_t node_id = 0;
     bool trace_installed = false;
     bool faults_installed = false;
+    std::string kafka_version;  // emulated release, "" for none
+    bool overridden = false;
   };
   std::vector<attached> dispatchers_;
   bool stopping_ = false;

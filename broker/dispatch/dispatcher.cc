@@ -66,6 +66,9 @@ asio::awaitable<dispatch_result> dispatcher::dispatch(const connection_info& con
                      std::to_string(e->min_version) + "-" + std::to_string(e->max_version) + ") from client '" +
                      h.client_id + "'");
   if (recorder_) recorder_->record(h, frame.get(), size);
+  // A copy: the table may be changed (Kafka-version emulation) while this request waits.
+  const api_entry entry = *e;
+  e = &entry;
 
   request_context ctx{env_, apis_, h, conn.node_id, conn.peer, !interceptors_.empty()};
   reply rep;

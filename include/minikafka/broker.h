@@ -42,6 +42,7 @@ struct broker_options {
   // "system", or "manual": time moves only by advance_clock() (docs/TESTING.md, "Virtual clock").
   std::string clock = "system";
   size_t trace_capacity = 1000;  // requests kept by the request trace; 0 = off
+  std::string emulate_kafka_version;  // e.g. "2.8": advertise what that Kafka release did ("" = all)
 };
 
 // Consumer lag of one partition for a group: end offset minus committed offset.
@@ -236,6 +237,18 @@ class broker {
   // `client_id` ("" = any). Empty when the trace is off (broker_options::trace_capacity = 0).
   std::vector<traced_request> trace(const std::string& api = "", const std::string& client_id = "",
                                     size_t limit = static_cast<size_t>(-1)) const;
+
+  // Kafka-version emulation: advertise and serve only what Kafka `version` ("2.8", "0.11.0",
+  // "4.0") advertised, so clients negotiate down exactly as against that release; on node
+  // `broker_id` only, or every node (-1). Throws minikafka::error for an unknown release.
+  void emulate_kafka_version(const std::string& version, int32_t broker_id = -1);
+  // Narrows one API ("Fetch") to [min_version, max_version] on top of the current emulation
+  // (within what minikafka implements; throws otherwise).
+  void set_api_versions(const std::string& api, int16_t min_version, int16_t max_version, int32_t broker_id = -1);
+  // Back to minikafka's own API table.
+  void restore_api_versions(int32_t broker_id = -1);
+  // The releases emulate_kafka_version() knows, oldest first.
+  static std::vector<std::string> kafka_versions();
 
   // The broker's clock.
   clock_reading clock() const;

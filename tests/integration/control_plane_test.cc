@@ -1,11 +1,13 @@
 // The test control plane over HTTP and the embedding API (docs/TESTING.md), apart from fault
-// rules (fault_injection_test.cc): reset, the virtual clock, await oracles, the request trace.
+// rules (fault_injection_test.cc): reset, the virtual clock, await oracles, the request trace,
+// Kafka-version emulation.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <chrono>
 #include <future>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -645,6 +647,108 @@ TEST(ControlPlaneEmbedded, TraceAndAwaitRequestsThroughTheCppApi) {
   quiet.start();
   EXPECT_TRUE(quiet.trace().empty());
   EXPECT_THROW(quiet.await_requests("", "", 1, 10ms), minikafka::error);
+}
+
+// ---------------------------------------------------------------------- Kafka-version emulation
+
+std::map<int16_t, std::pair<int16_t, int16_t>> advertised(uint16_t port) {
+  client c(port);
+  auto resp = c.call(api_versions_request{}, 0);
+  std::map<int16_t, std::pair<int16_t, int16_t>> out;
+  for (const auto& k : resp.api_keys) out[k.api_key] = {k.min_version, k.max_version};
+  return out;
+}
+
+using range = std::pair<int16_t, int16_t>;
+
+TEST_F(ControlPlane, EmulatingKafka20AdvertisesAndServesItsRanges) {
+  const auto own = advertised(b().port());
+  auto r = http_call(admin_, "PUT", "/v1/control/api-versions", R"({"kafka_version": "2.0"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto j = json::parse(r.body);
+  EXPECT_EQ(j[0]["kafka_version"], "2.0");
+  EXPECT_EQ(j[0]["broker"], 1);
+  auto v = advertised(b().port());
+  EXPECT_EQ(v[0], range(0, 6)) << "Produce";
+  EXPECT_EQ(v[1], range(0, 8)) << "Fetch";
+  EXPECT_EQ(v[3], range(0, 6)) << "Metadata";
+  EXPECT_EQ(v[18], range(0, 2)) << "ApiVersions";
+  EXPECT_EQ(v[22], range(0, 1)) << "InitProducerId";
+  EXPECT_EQ(v.count(47), 0u) << "OffsetDelete came with 2.4";
+  EXPECT_LT(v.size(), own.size());
+
+  // A version above the emulated range is refused like any unsupported version.
+  client c(b().port());
+  fetch_request f;
+  c.send(f, 9);
+  EXPECT_TRUE(c.closed_within(2s));
+  client ok(b().port());
+  EXPECT_EQ(ok.call(metadata_request{}, 6).brokers.size(), 1u);
+
+  EXPECT_EQ(http_call(admin_, "DELETE", "/v1/control/api-versions").status, 200);
+  EXPECT_EQ(advertised(b().port()), own);
+  EXPECT_EQ(get("/v1/control/api-versions")[0]["kafka_version"], nullptr);
+}
+
+TEST_F(ControlPlane, ApiOverridesNarrowOrRemoveSingleApis) {
+  auto r = http_call(admin_, "PUT", "/v1/control/api-versions",
+                     R"({"apis": {"Fetch": {"max": 11}, "Produce": {"min": 3, "max": 7}, "DeleteRecords": null}})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto v = advertised(b().port());
+  EXPECT_EQ(v[1], range(0, 11));
+  EXPECT_EQ(v[0], range(3, 7));
+  EXPECT_EQ(v.count(21), 0u);
+  EXPECT_EQ(json::parse(r.body)[0]["overridden"], true);
+  // A release plus overrides: the overrides apply on top.
+  r = http_call(admin_, "PUT", "/v1/control/api-versions", R"({"kafka_version": "2.8", "apis": {"Fetch": {"max": 10}}, "broker": 1})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  v = advertised(b().port());
+  EXPECT_EQ(v[1], range(0, 10));
+  EXPECT_EQ(v[0], range(0, 9)) << "2.8's Produce";
+
+  for (const char* bad : {R"({"kafka_version": "1.5"})", R"({"kafka_version": 2.8})", R"({"apis": {"Fetch": {"max": 99}}})",
+                          R"({"apis": {"Fetch": {"max": -1}}})", R"({"apis": {"NoSuchApi": {"max": 1}}})",
+                          R"({"apis": {"SaslHandshake": {"max": 1}}})", R"({"apis": {"Fetch": 3}})", R"({})",
+                          R"({"kafka_version": "0.10.2", "apis": {"InitProducerId": {"max": 0}}})",
+                          R"({"kafka_version": "2.0", "colour": "red"})"}) {
+    auto bad_r = http_call(admin_, "PUT", "/v1/control/api-versions", bad);
+    EXPECT_EQ(bad_r.status, 400) << bad << " -> " << bad_r.body;
+  }
+  EXPECT_EQ(http_call(admin_, "PUT", "/v1/control/api-versions", R"({"kafka_version": "2.0", "broker": 7})").status, 404);
+  EXPECT_EQ(advertised(b().port())[1], range(0, 10)) << "refused requests changed nothing";
+  EXPECT_EQ(http_call(admin_, "POST", "/v1/control/api-versions", "{}").status, 405);
+}
+
+TEST_F(ControlPlane, Kafka40RaisesMinimumsAnd0102LacksTransactions) {
+  b().emulate_kafka_version("4.0");
+  auto v = advertised(b().port());
+  EXPECT_EQ(v[1], range(4, 17)) << "Fetch";
+  EXPECT_EQ(v[0], range(0, 11)) << "Produce: 4.0 advertises 0-12, minikafka serves up to 11";
+  EXPECT_EQ(v[11], range(2, 9)) << "JoinGroup";
+  b().emulate_kafka_version("0.10.2");
+  v = advertised(b().port());
+  EXPECT_EQ(v.count(22), 0u) << "no InitProducerId";
+  EXPECT_EQ(v[18], range(0, 0));
+  EXPECT_EQ(v[1], range(0, 3));
+  b().set_api_versions("Fetch", 0, 2);
+  EXPECT_EQ(advertised(b().port())[1], range(0, 2));
+  EXPECT_THROW(b().set_api_versions("Fetch", 0, 40), minikafka::error);
+  EXPECT_THROW(b().emulate_kafka_version("9.9"), minikafka::error);
+  b().restore_api_versions();
+  EXPECT_EQ(advertised(b().port())[1], range(0, 17));
+  EXPECT_EQ(minikafka::broker::kafka_versions().front(), "0.10.2");
+  EXPECT_EQ(minikafka::broker::kafka_versions().back(), "4.0");
+}
+
+TEST(ControlPlaneEmbedded, EmulateKafkaVersionOption) {
+  minikafka::broker_options o;
+  o.emulate_kafka_version = "2.4.1";
+  minikafka::broker br(o);
+  br.start();
+  EXPECT_EQ(advertised(br.port())[0], range(0, 8));
+  minikafka::broker_options bad;
+  bad.emulate_kafka_version = "0.8";
+  EXPECT_ANY_THROW(minikafka::broker{bad});
 }
 
 }  // namespace

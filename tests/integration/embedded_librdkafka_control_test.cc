@@ -175,4 +175,22 @@ TEST(ControlPlaneLibrdkafka, TraceShowsWhatLibrdkafkaSent) {
   EXPECT_TRUE(broker.await_requests("ApiVersions", "rdk-traced", 1, 0ms));
 }
 
+TEST(ControlPlaneLibrdkafka, UsesOlderVersionsAgainstAnEmulatedKafka20) {
+  minikafka::broker_options o;
+  o.emulate_kafka_version = "2.0";
+  minikafka::broker broker(o);
+  broker.start();
+  broker.create_topic("old");
+  producer p(broker.bootstrap(), {{"client.id", "rdk-old"}});
+  p.send("old", "v");
+  p.flush();
+  auto produces = broker.trace("Produce", "rdk-old");
+  ASSERT_EQ(produces.size(), 1u);
+  EXPECT_EQ(produces[0].version, 6) << "librdkafka 2.0.2 sends v7 to Kafka 2.1 and later";
+  broker.restore_api_versions();
+  p.send("old", "w");
+  p.flush();
+  EXPECT_EQ(broker.end_offset("old", 0), 2);
+}
+
 }  // namespace

@@ -1,6 +1,6 @@
 'use strict';
 // The test control plane (docs/TESTING.md) seen by kafkajs 2.2.4: fault rules, reset, await
-// oracles, the request trace, the manual clock.
+// oracles, the request trace, Kafka-version emulation, the manual clock.
 //
 // Run (from the repository root, after `npm install` in tests/clients/node):
 //   MINIKAFKA_BIN=build/broker/minikafka node --test tests/clients/node/test_kafkajs_control.js
@@ -152,6 +152,25 @@ describe('kafkajs and the control plane', () => {
     const lines = (await nd.text()).trim().split('\n').map((l) => JSON.parse(l));
     assert.equal(lines.length, 2);
     assert.ok(lines[0].seq < lines[1].seq);
+  });
+
+  it('negotiates down to an emulated Kafka 0.11', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const topic = await newTopic('js-emulated');
+    const r = await broker.http('PUT', '/v1/control/api-versions', { kafka_version: '0.11.0' });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    try {
+      const old = new Kafka({ clientId: 'js-0.11', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
+      const p = old.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+      await p.connect();
+      await p.send({ topic, messages: [{ value: 'v', partition: 0 }] });
+      await p.disconnect();
+      const trace = await broker.http('GET', '/v1/trace?client_id=js-0.11&api=Produce');
+      assert.equal(trace.body.length, 1);
+      assert.equal(trace.body[0].version, 3, 'Kafka 0.11 served Produce v0-3');
+    } finally {
+      await broker.http('DELETE', '/v1/control/api-versions');
+    }
+    assert.deepEqual(await storedValues(topic), ['v']);
   });
 });
 

@@ -14,6 +14,9 @@ Run:  MINIKAFKA_BIN=build/broker/minikafka /usr/bin/python3 tests/clients/python
   * the request trace (GET /v1/trace) shows what kafka-python and confluent-kafka sent: APIs,
     versions, topics and partitions, client ids, librdkafka's software name and version, the
     fault rule that acted and the error it injected; GET /v1/await/requests counts them;
+  * Kafka-version emulation (PUT /v1/control/api-versions, --emulate-kafka-version): kafka-python
+    infers each emulated release from 0.10.2 to 2.4 (the newest it can tell apart without
+    DescribeAcls), and librdkafka negotiates the emulated release's versions down (trace);
   * the manual clock (--clock manual, POST /v1/control/clock/advance) expires a consumer-group
     member (black-holed by a drop rule so that it cannot rejoin meanwhile) and a retention
     window at once, without waiting.
@@ -233,6 +236,62 @@ class TraceTest(ControlTestCase):
         # confluent-kafka-python announces itself: "confluent-kafka-python", "1.7.0-rdkafka-2.0.2".
         self.assertEqual(software["name"], "confluent-kafka-python")
         self.assertIn("rdkafka", software["version"])
+
+
+class VersionEmulationTest(ControlTestCase):
+    def tearDown(self):
+        http_json(self.admin, "DELETE", "/v1/control/api-versions")
+        super().tearDown()
+
+    def test_kafka_python_infers_the_emulated_release(self):
+        for version, expected in [("0.10.2", (0, 10, 2)), ("0.11.0", (0, 11, 0)), ("1.0", (1, 0, 0)),
+                                  ("1.1", (1, 1, 0)), ("2.0", (2, 0, 0)), ("2.1", (2, 1, 0)),
+                                  ("2.2", (2, 2, 0)), ("2.3", (2, 3, 0)), ("2.4", (2, 4, 0))]:
+            with self.subTest(version=version):
+                self.http("PUT", "/v1/control/api-versions", {"kafka_version": version})
+                producer = KafkaProducer(bootstrap_servers=self.bootstrap, **KP)
+                try:
+                    self.assertEqual(producer.config["api_version"], expected)
+                finally:
+                    producer.close()
+
+    def test_kafka_python_works_against_emulated_2_0(self):
+        topic = self.topic_name()
+        self.http("PUT", "/v1/control/api-versions", {"kafka_version": "2.0"})
+        self.http("POST", "/v1/topics", {"name": topic, "partitions": 1}, expect=201)
+        producer = KafkaProducer(bootstrap_servers=self.bootstrap, client_id="kp-2.0", **KP)
+        self.assertEqual(producer.config["api_version"], (2, 0, 0))
+        producer.send(topic, b"old-protocol", partition=0).get(timeout=10)
+        producer.close()
+        consumer = self.closing(KafkaConsumer(topic, bootstrap_servers=self.bootstrap, group_id=f"{topic}-g",
+                                              auto_offset_reset="earliest", consumer_timeout_ms=10000, **KP))
+        self.assertEqual([m.value for m in consumer][:1], [b"old-protocol"])
+        versions = {e["api"]: e["version"] for e in self.http("GET", "/v1/trace?client_id=kp-2.0")}
+        self.assertLessEqual(versions["Produce"], 6)
+
+    def test_librdkafka_negotiates_down_to_emulated_2_0(self):
+        topic = self.topic_name()
+        self.http("POST", "/v1/topics", {"name": topic, "partitions": 1}, expect=201)
+        self.http("PUT", "/v1/control/api-versions", {"kafka_version": "2.0"})
+        p = Producer({"bootstrap.servers": self.bootstrap, "client.id": "rdk-2.0"})
+        p.produce(topic, value=b"v", partition=0)
+        self.assertEqual(p.flush(10), 0)
+        c = Consumer({"bootstrap.servers": self.bootstrap, "group.id": f"{topic}-g", "client.id": "rdk-2.0",
+                      "auto.offset.reset": "earliest"})
+        self.closing(c)
+        c.subscribe([topic])
+        wait_until(lambda: (m := c.poll(0.2)) is not None and not m.error(), timeout=20,
+                   message="a message through the 2.0 protocol")
+        entries = self.http("GET", "/v1/trace?client_id=rdk-2.0")
+        top = {}
+        for e in entries:
+            top[e["api"]] = max(top.get(e["api"], 0), e["version"])
+        self.assertEqual(top["Produce"], 6, top)   # librdkafka 2.0.2 would send v7 to 2.1+
+        self.assertEqual(top["Fetch"], 8, top)     # and Fetch v11 to 2.3+
+        self.assertLessEqual(top["Metadata"], 6, top)
+        # librdkafka asks ApiVersions v3 first; the answer "UNSUPPORTED_VERSION, 0-2" (KIP-511) is
+        # given before interceptors run, so only its retry is traced.
+        self.assertLessEqual(top["ApiVersions"], 2, top)
 
 
 class ManualClockTest(ControlTestCase):
