@@ -193,4 +193,37 @@ TEST(ControlPlaneLibrdkafka, UsesOlderVersionsAgainstAnEmulatedKafka20) {
   EXPECT_EQ(broker.end_offset("old", 0), 2);
 }
 
+TEST(ControlPlaneLibrdkafka, ConsumerWhenTheBrokerIsDown) {
+  minikafka::broker broker;
+  broker.start();
+  broker.create_topic("outage");
+  group_consumer c(broker.bootstrap(), "outage-readers", "outage", "outage-consumer");
+  producer p(broker.bootstrap());
+  p.send("outage", "before");
+  p.flush();
+  ASSERT_TRUE(broker.await_lag("outage-readers", "outage", 0, 20s));
+
+  // The broker is "down" for the consumer: each of its requests closes the connection. (Without
+  // client_id the rule takes the broker down for every client.)
+  minikafka::fault_rule down;
+  down.client_id = "outage-consumer";
+  down.act = minikafka::fault_rule::action::close;
+  const int64_t id = broker.add_fault(down);
+  // A fetch parked before the rule still answers (with whatever arrives); wait for the next one,
+  // which the rule closes.
+  int64_t fetches = 0;
+  broker.await_requests("Fetch", "outage-consumer", INT64_MAX, 0ms, &fetches);
+  ASSERT_TRUE(broker.await_requests("Fetch", "outage-consumer", fetches + 1, 10s));
+  for (int i = 0; i < 3; ++i) p.send("outage", "while-down-" + std::to_string(i));
+  p.flush();
+  int64_t lag = 0;
+  EXPECT_FALSE(broker.await_lag("outage-readers", "outage", 0, 1s, &lag)) << "nothing is consumed while down";
+  EXPECT_EQ(lag, 3);
+  EXPECT_EQ(c.received.load(), 1);
+
+  broker.remove_fault(id);  // back up
+  EXPECT_TRUE(broker.await_lag("outage-readers", "outage", 0, 30s, &lag)) << "lag " << lag;
+  EXPECT_EQ(c.received.load(), 4);
+}
+
 }  // namespace

@@ -101,6 +101,45 @@ describe('kafkajs and the control plane', () => {
     assert.ok(added >= DELAY_MS * 0.8 && added <= DELAY_MS * 1.2, `added ${added} ms (base ${base} ms)`);
   });
 
+  it('a consumer gets nothing while the broker is down and everything once it is back', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const topic = await newTopic('js-down');
+    const got = [];
+    // kafkajs restarts a consumer whose retries ran out and rejoins under a new member id: the
+    // join then waits for the old member's session to expire (as on Kafka), so keep it short.
+    const consumer = kafka.consumer({
+      groupId: `${topic}-g`, maxWaitTimeInMs: 100, sessionTimeout: 6000, rebalanceTimeout: 6000,
+      retry: { retries: 100, initialRetryTime: 50, maxRetryTime: 200 },
+    });
+    toDisconnect.push(consumer);
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ message }) => { got.push(message.value.toString()); } });
+    const write = async (values) => {
+      const r = await broker.http('POST', `/v1/topics/${topic}/records`, { records: values.map((value) => ({ value, partition: 0 })) });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+    };
+    const until = async (cond, what) => {
+      const deadline = Date.now() + 20000;
+      while (!(await cond())) {
+        assert.ok(Date.now() < deadline, what);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    await write(['before']);
+    await until(() => got.length === 1, 'the first record');
+    const id = await addRule({ action: 'close' });  // the broker is "down" for every Kafka request
+    // A fetch parked before the rule still answers; the next Fetch finds the broker down.
+    const seen = (await broker.http('GET', '/v1/await/requests?api=Fetch&client_id=control-js&min=0')).body.state.count;
+    const next = await broker.http('GET', `/v1/await/requests?api=Fetch&client_id=control-js&min=${seen + 1}`);
+    assert.equal(next.status, 200);
+    await write(['while-down']);
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.deepEqual(got, ['before'], 'nothing arrives while the broker is down');
+    await broker.http('DELETE', `/v1/control/faults/${id}`);  // "back up"
+    await until(() => got.length === 2, 'the record written while down');
+    assert.deepEqual(got, ['before', 'while-down']);
+  });
+
   it('reset leaves an empty broker that the next test reuses', { timeout: TEST_TIMEOUT_MS }, async () => {
     const topic = 'js-reset-orders';
     assert.equal((await broker.http('POST', '/v1/topics', { name: topic, partitions: 1 })).status, 201);

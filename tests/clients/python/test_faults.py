@@ -9,22 +9,25 @@ For kafka-python 2.0.2 and confluent-kafka (librdkafka):
     stored exactly once;
   * an injected delay shows in the client's produce latency within +-20 %;
   * a dropped Produce makes the client time out and retry, and the record is stored once;
-  * a closed connection is survived (reconnect and retry), the record stored once.
+  * a closed connection is survived (reconnect and retry), the record stored once;
+  * "the broker is down" (every request closes its connection): a consumer gets nothing, then
+    everything once the broker is "back", and its group survives.
 Records are read back over the admin API (GET /v1/topics/T/partitions/0/records).
 """
 
 import os
 import statistics
 import sys
+import threading
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from confluent_kafka import Producer  # noqa: E402
+from confluent_kafka import Consumer, Producer  # noqa: E402
 from kafka import KafkaProducer  # noqa: E402
 
-from mkfixture import BrokerTestCase, http_json  # noqa: E402
+from mkfixture import BrokerTestCase, http_json, wait_until  # noqa: E402
 
 DELAY_MS = 300
 
@@ -182,6 +185,57 @@ class FaultsTest(BrokerTestCase):
         self.assertIsNone(self.confluent_send(producer, topic, b"after-close"))
         self.assertEqual(self.rule(rule)["fired"], 1)
         self.assertEqual(self.stored_values(topic), ["warm-up", "after-close"])
+
+
+    # -- the broker is down, then back ---------------------------------------------------------
+    def test_consumer_when_the_broker_is_down(self):
+        topic = self.new_topic()
+        group = f"{topic}-g"
+        consumer = Consumer({"bootstrap.servers": self.bootstrap, "group.id": group,
+                             "client.id": "down-consumer", "auto.offset.reset": "earliest",
+                             "reconnect.backoff.max.ms": 200, "session.timeout.ms": 30000})
+        self.closing(consumer)
+        consumer.subscribe([topic])
+        got = []
+
+        def poll(seconds):
+            deadline = time.monotonic() + seconds
+            while time.monotonic() < deadline:
+                msg = consumer.poll(0.1)
+                if msg is not None and not msg.error():
+                    got.append(msg.value().decode())
+
+        self.http_records(topic, ["before"])
+        wait_until(lambda: poll(0.2) or got == ["before"], timeout=20, message="the first record")
+        # "Down": every Kafka request closes its connection (the admin API still works).
+        rule = self.add_rule({"action": "close"})
+        # A fetch already parked when the rule came is answered as usual (with whatever arrives
+        # meanwhile); the consumer's next Fetch finds the broker "down".
+        _, seen = http_json(self.admin, "GET", "/v1/await/requests?api=Fetch&client_id=down-consumer&min=0")
+        fetches = seen["state"]["count"]
+        done = []
+        waiter = threading.Thread(target=lambda: done.append(http_json(
+            self.admin, "GET", f"/v1/await/requests?api=Fetch&client_id=down-consumer&min={fetches + 1}")))
+        waiter.start()
+        while waiter.is_alive():
+            poll(0.1)
+        self.assertEqual(done[0][0], 200, done)
+        self.http_records(topic, ["while-down-1", "while-down-2"])
+        poll(1.5)
+        self.assertEqual(got, ["before"], "nothing arrives while the broker is down")
+        self.assertGreater(self.rule(rule)["fired"], 0)
+        # "Back up".
+        status, _ = http_json(self.admin, "DELETE", f"/v1/control/faults/{rule}")
+        self.assertEqual(status, 200)
+        wait_until(lambda: poll(0.2) or len(got) == 3, timeout=30, message="the records written while down")
+        self.assertEqual(got, ["before", "while-down-1", "while-down-2"])
+        status, body = http_json(self.admin, "GET", f"/v1/await/groups/{group}?state=Stable&members=1")
+        self.assertEqual(status, 200, body)
+
+    def http_records(self, topic, values):
+        status, body = http_json(self.admin, "POST", f"/v1/topics/{topic}/records",
+                                 {"records": [{"value": v, "partition": 0} for v in values]})
+        self.assertEqual(status, 200, body)
 
 
 if __name__ == "__main__":
