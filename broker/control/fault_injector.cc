@@ -176,6 +176,16 @@ intercept_action fault_injector::on_request(const request_info& req) {
     if (r.error) {
       out.what = intercept_action::kind::error;
       out.error = static_cast<proto::error_code>(*r.error);
+      // A rule naming a topic or partition fails just those partitions of a Produce or Fetch.
+      if (r.topic || r.partition) {
+        const topic_state* named = r.topic ? topics_.find(*r.topic) : nullptr;
+        out.only = [topic = r.topic, partition = r.partition, id = named ? named->id : proto::uuid{}](
+                       const std::string& name, const proto::uuid& topic_id, int32_t p) {
+          if (partition && p != *partition) return false;
+          if (!topic) return true;
+          return name.empty() ? !(id == proto::uuid{}) && topic_id == id : name == *topic;
+        };
+      }
     } else if (r.act == fault_rule::action::drop) {
       out.what = intercept_action::kind::drop;
     } else if (r.act == fault_rule::action::close) {

@@ -18,7 +18,10 @@
 //
 // The error goes into every error field of the response at the request's version (per topic
 // and partition when the request lists them), as proto::error_response builds it; the handler
-// does not run, so nothing is appended or committed. A Produce with acks=0 gets no response.
+// does not run, so nothing is appended or committed. A rule naming a topic or partition fails
+// only those partitions of a Produce or Fetch that names others too; the handler answers the
+// rest (intercept_action::only, broker/dispatch/partial_errors.h). A Produce with acks=0 gets no
+// response.
 // Runs on: broker state thread.
 #pragma once
 

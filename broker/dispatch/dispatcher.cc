@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "broker/dispatch/partial_errors.h"
 #include "broker/handlers/handler.h"
 #include "protocol/generated/api_keys.h"
 #include "protocol/generated/produce_request.h"
@@ -86,7 +87,11 @@ asio::awaitable<dispatch_result> dispatcher::dispatch(const connection_info& con
       boost::system::error_code ec;
       co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
-    if (decided.what == intercept_action::kind::pass) rep = co_await e->fn(ctx, r);
+    std::optional<reply> partial;
+    if (decided.what == intercept_action::kind::error && decided.only)
+      partial = co_await partial_error_reply(*e, ctx, r, decided.error, decided.only);
+    if (partial) rep = std::move(*partial);
+    else if (decided.what == intercept_action::kind::pass) rep = co_await e->fn(ctx, r);
     else rep = decided_reply(*e, ctx, r, decided);
     run_on_response(chain, info, decided, rep, started);
   }
@@ -124,6 +129,7 @@ intercept_action dispatcher::run_on_request(interceptor_chain& chain, const requ
     if (a.what != intercept_action::kind::pass) {
       decided.what = a.what;
       decided.error = a.error;
+      decided.only = std::move(a.only);
       break;
     }
   }

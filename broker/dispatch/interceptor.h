@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -33,15 +34,32 @@ struct request_info {
 
 struct intercept_action {
   enum class kind { pass, error, drop, close };
+  // Selects partitions of a request by topic name (empty when the request names it by id only),
+  // topic id (zero when by name only) and partition index.
+  using partition_filter = std::function<bool(const std::string& topic, const proto::uuid& topic_id, int32_t partition)>;
+
   kind what = kind::pass;
   proto::error_code error = proto::error_code::none;  // for kind::error
   int32_t delay_ms = 0;                               // wait this long before acting (real time)
+  // kind::error only: when set, just the partitions it selects get the error and the handler
+  // answers the others, in one response (Produce and Fetch; other APIs get the error in every
+  // error field). See broker/dispatch/partial_errors.h.
+  partition_filter only;
 
   static intercept_action pass() { return {}; }
-  static intercept_action fail(proto::error_code e) { return {kind::error, e, 0}; }
-  static intercept_action drop() { return {kind::drop, proto::error_code::none, 0}; }
-  static intercept_action close() { return {kind::close, proto::error_code::none, 0}; }
-  static intercept_action delay(int32_t ms) { return {kind::pass, proto::error_code::none, ms}; }
+  static intercept_action fail(proto::error_code e) { return make(kind::error, e, 0); }
+  static intercept_action drop() { return make(kind::drop, proto::error_code::none, 0); }
+  static intercept_action close() { return make(kind::close, proto::error_code::none, 0); }
+  static intercept_action delay(int32_t ms) { return make(kind::pass, proto::error_code::none, ms); }
+
+ private:
+  static intercept_action make(kind k, proto::error_code e, int32_t ms) {
+    intercept_action a;
+    a.what = k;
+    a.error = e;
+    a.delay_ms = ms;
+    return a;
+  }
 };
 
 struct response_info {

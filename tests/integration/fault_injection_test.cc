@@ -292,6 +292,107 @@ TEST_F(Faults, TopicMatchesFetchByTopicId) {
   EXPECT_EQ(again.responses.at(0).partitions.at(0).error_code, 0) << "count 1: fired once";
 }
 
+// A request naming several partitions: only those the rule names get the error; the others are
+// handled (appended, fetched) and answered in the same response.
+produce_request produce_two(const std::vector<std::pair<std::string, int32_t>>& where, int16_t acks = -1) {
+  produce_request req;
+  req.acks = acks;
+  req.timeout_ms = 5000;
+  for (const auto& [topic, partition] : where) {
+    produce_request::topic_produce_data* t = nullptr;
+    for (auto& x : req.topic_data)
+      if (x.name == topic) t = &x;
+    if (!t) {
+      t = &req.topic_data.emplace_back();
+      t->name = topic;
+    }
+    auto& p = t->partition_data.emplace_back();
+    p.index = partition;
+    p.records_ = one_batch(topic + "-" + std::to_string(partition));
+  }
+  return req;
+}
+
+std::map<std::string, int16_t> produce_errors(const produce_response& resp) {
+  std::map<std::string, int16_t> out;
+  for (const auto& t : resp.responses)
+    for (const auto& p : t.partition_responses) out[t.name + "-" + std::to_string(p.index)] = p.error_code;
+  return out;
+}
+
+TEST_F(Faults, APartitionRuleFailsOnlyThatPartitionOfAProduce) {
+  broker_.create_topic("part", 2);
+  add_rule({{"api", "Produce"}, {"topic", "part"}, {"partition", 1}, {"error", "NOT_LEADER_OR_FOLLOWER"}});
+  client c(broker_.port());
+  for (int16_t v : {int16_t(3), int16_t(9)}) {
+    auto resp = c.call(produce_two({{"part", 0}, {"part", 1}}), v);
+    auto errs = produce_errors(resp);
+    EXPECT_EQ(errs["part-0"], 0) << v;
+    EXPECT_EQ(errs["part-1"], NOT_LEADER_OR_FOLLOWER) << v;
+    for (const auto& p : resp.responses.at(0).partition_responses)
+      if (p.index == 1) EXPECT_EQ(p.base_offset, -1);
+  }
+  EXPECT_EQ(broker_.end_offset("part", 0), 2);
+  EXPECT_EQ(broker_.end_offset("part", 1), 0);
+  // acks=0: partition 0 is stored, nothing is answered.
+  c.send(produce_two({{"part", 0}, {"part", 1}}, 0), 9);
+  auto md = c.call(metadata_request{}, 1);
+  EXPECT_EQ(broker_.end_offset("part", 0), 3);
+  // The trace shows the injected code next to the handled partition.
+  EXPECT_EQ(broker_.trace("Produce").back().error_codes, std::vector<std::string>{"NOT_LEADER_OR_FOLLOWER"});
+}
+
+TEST_F(Faults, ATopicRuleFailsOnlyThatTopicOfAProduce) {
+  broker_.create_topic("bad");
+  broker_.create_topic("good");
+  add_rule({{"api", "Produce"}, {"topic", "bad"}, {"error", "NOT_LEADER_OR_FOLLOWER"}, {"count", 1}});
+  client c(broker_.port());
+  auto errs = produce_errors(c.call(produce_two({{"good", 0}, {"bad", 0}}), 8));
+  EXPECT_EQ(errs["good-0"], 0);
+  EXPECT_EQ(errs["bad-0"], NOT_LEADER_OR_FOLLOWER);
+  EXPECT_EQ(broker_.end_offset("good", 0), 1);
+  EXPECT_EQ(broker_.end_offset("bad", 0), 0);
+}
+
+TEST_F(Faults, APartitionRuleFailsOnlyThatPartitionOfAFetch) {
+  broker_.create_topic("fp", 2);
+  client c(broker_.port());
+  ASSERT_EQ(produce_error(c, "fp", 0), 0);
+  ASSERT_EQ(produce_error(c, "fp", 1), 0);
+  metadata_request md_req;
+  md_req.topics.emplace();
+  md_req.topics->push_back({uuid{}, "fp", {}});
+  const uuid id = c.call(md_req, 12).topics.at(0).topic_id;
+  add_rule({{"api", "Fetch"}, {"topic", "fp"}, {"partition", 0}, {"error", "NOT_LEADER_OR_FOLLOWER"}});
+  for (int16_t v : {int16_t(4), int16_t(12), int16_t(13), int16_t(17)}) {
+    fetch_request f;
+    f.max_wait_ms = 0;
+    f.max_bytes = 1 << 20;
+    auto& t = f.topics.emplace_back();
+    t.topic = "fp";
+    t.topic_id = id;
+    for (int32_t p : {0, 1}) {
+      auto& fp = t.partitions.emplace_back();
+      fp.partition = p;
+      fp.partition_max_bytes = 1 << 20;
+    }
+    auto resp = c.call(f, v);
+    std::map<int32_t, const fetch_response::partition_data*> by;
+    size_t n = 0;
+    for (const auto& tr : resp.responses) {
+      if (v >= 13) EXPECT_EQ(tr.topic_id, id) << v;
+      else EXPECT_EQ(tr.topic, "fp") << v;
+      for (const auto& p : tr.partitions) by[p.partition_index] = &p, ++n;
+    }
+    ASSERT_EQ(n, 2u) << v;
+    EXPECT_EQ(by[0]->error_code, NOT_LEADER_OR_FOLLOWER) << v;
+    EXPECT_EQ(by[0]->high_watermark, -1) << v;
+    EXPECT_EQ(by[1]->error_code, 0) << v;
+    EXPECT_EQ(by[1]->high_watermark, 1) << v;
+    EXPECT_GT(by[1]->records_.size(), 0u) << v << ": partition 1 is fetched as usual";
+  }
+}
+
 TEST_F(Faults, VersionsClientIdAndBrokerNarrowTheMatch) {
   broker_.create_topic("narrow");
   add_rule({{"api", "Produce"}, {"versions", {3, 7}}, {"error", "NOT_LEADER_OR_FOLLOWER"}});

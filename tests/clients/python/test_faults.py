@@ -114,6 +114,34 @@ class FaultsTest(BrokerTestCase):
         self.assertEqual(self.rule(rule)["fired"], 3)
         self.assertEqual(self.stored_values(topic), ["warm-up"] + [v.decode() for v in values])
 
+    def test_kafka_python_retries_one_failing_partition_while_the_others_go_through(self):
+        # kafka-python puts every ready partition for a broker into one Produce request
+        # (librdkafka 2.0.2 sends one partition per request): only partition 1 fails in it.
+        topic = self.topic_name()
+        status, body = http_json(self.admin, "POST", "/v1/topics", {"name": topic, "partitions": 3})
+        self.assertEqual(status, 201, body)
+        producer = self.kafka_python_producer(linger_ms=50)
+        producer.send(topic, b"warm-up", partition=0).get(timeout=10)
+        rule = self.add_rule({"api": "Produce", "topic": topic, "partition": 1,
+                              "error": "NOT_LEADER_OR_FOLLOWER", "count": 3})
+        futures = [producer.send(topic, f"v{i}".encode(), partition=i % 3) for i in range(30)]
+        for f in futures:
+            f.get(timeout=20)
+        self.assertEqual(self.rule(rule)["fired"], 3)
+        for p in range(3):
+            status, body = http_json(self.admin, "GET",
+                                     f"/v1/topics/{topic}/partitions/{p}/records?offset=0&limit=100")
+            expected = (["warm-up"] if p == 0 else []) + [f"v{i}" for i in range(p, 30, 3)]
+            self.assertEqual([r["value"] for r in body["records"]], expected)
+        mixed = [e for e in self.http_trace(topic)
+                 if "NOT_LEADER_OR_FOLLOWER" in e["error_codes"] and len(e["topics"][0]["partitions"]) > 1]
+        self.assertTrue(mixed, "a Produce for several partitions with only partition 1 failing")
+
+    def http_trace(self, topic):
+        status, body = http_json(self.admin, "GET", f"/v1/trace?api=Produce&topic={topic}")
+        self.assertEqual(status, 200, body)
+        return body
+
     # -- delay ---------------------------------------------------------------------------
     def assert_added_latency(self, send, topic):
         def median_latency(n=3):
