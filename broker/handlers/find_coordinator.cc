@@ -5,7 +5,8 @@
 //  * key_type must be 0 (group) or 1 (transaction): INVALID_REQUEST otherwise. An empty group id
 //    gets INVALID_GROUP_ID.
 // Served already by the core broker because librdkafka enables LZ4 only when FindCoordinator v0
-// is advertised (CLIENTS.md §1.2); group APIs themselves live in broker/groups.
+// is advertised (CLIENTS.md §1.2); the group APIs are in broker/handlers/groups.cc over the
+// groups service (broker/services/groups.h).
 #include "broker/handlers/handler.h"
 
 namespace mk::handlers {
