@@ -1,7 +1,9 @@
 // The `minikafka` command: a Kafka-compatible broker for local development and tests.
 //
-// Prints one line per listener on stdout before anything else ("kafka HOST:PORT"), so scripts
-// and test fixtures in any language can read the bootstrap address; logs go to stderr.
+// Prints one line per listener on stdout before anything else ("kafka HOST:PORT", then
+// "admin http://HOST:PORT"), so scripts and test fixtures in any language can read the bootstrap
+// address; logs go to stderr. A listener that cannot be bound is named, with its address and the
+// flag that moves it; the default admin port (9644) moves to an ephemeral one when it is taken.
 // SIGINT/SIGTERM stop it cleanly. `minikafka <tool> ...` runs the command-line tools
 // (minikafka-tools, tools/cli/cli.h); `--storage rocksdb` loads the RocksDB plugin
 // (broker/rocksdb_backend.h). Neither library is loaded otherwise.
@@ -16,6 +18,10 @@
 #include "broker/plugins.h"
 #include "broker/server.h"
 #include "tools/cli/cli.h"
+
+namespace {
+constexpr int32_t default_admin_port = 9644;
+}  // namespace
 
 int main(int argc, char** argv) {
   // The tools use librdkafka, which the broker must not load: they are a program of their own.
@@ -68,8 +74,10 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   app.add_option("--record-requests", cfg.record_requests_dir,
                  "Debugging: write each request frame to DIR/<api>_request_v<N>_<client>.bin");
-  auto* admin_port_opt = app.add_option("--admin-port", cfg.admin_port,
-                                        "HTTP admin API port (default 9644; 0 = ephemeral, -1 = off; ephemeral when --port is 0)");
+  auto* admin_port_opt = app.add_option(
+      "--admin-port", cfg.admin_port,
+      "HTTP admin API port (default 9644, or an ephemeral port with a warning when 9644 is taken; "
+      "0 = ephemeral, -1 = off; ephemeral when --port is 0)");
   app.add_option("--admin-host", cfg.admin_host, "Address the HTTP admin API binds to")->capture_default_str();
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error, critical or off")
       ->capture_default_str()
@@ -83,9 +91,14 @@ int main(int argc, char** argv) {
     for (char c : name) env.push_back(c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
     opt->envname(env);
   }
-  cfg.admin_port = 9644;
+  cfg.admin_port = default_admin_port;
   CLI11_PARSE(app, argc, argv);
-  if (admin_port_opt->count() == 0 && std::getenv("MINIKAFKA_ADMIN_PORT") == nullptr && cfg.port == 0) cfg.admin_port = 0;
+  // The admin port may move when it is the default one, not when it was asked for (a flag,
+  // MINIKAFKA_ADMIN_PORT or the config file all count as asking).
+  if (admin_port_opt->count() == 0) {
+    if (cfg.port == 0) cfg.admin_port = 0;
+    cfg.admin_port_fallback = true;
+  }
   cfg.auto_create_topics = auto_create == "true";
 
   auto logger = spdlog::stderr_color_mt("minikafka");
@@ -109,10 +122,27 @@ int main(int argc, char** argv) {
   mk::server& srv = *srv_holder;
   try {
     srv.start();
+  } catch (const mk::listen_error& ex) {
+    const bool kafka = ex.listener() == "kafka";
+    const bool in_use = ex.code() == boost::asio::error::address_in_use;
+    const char* hint = kafka ? (in_use ? "is another broker using it? --port moves the Kafka listener, --port 0 "
+                                         "picks a free port"
+                                       : "--host and --port set the Kafka listener's address")
+                             : (in_use ? "is another minikafka using it? --admin-port moves the admin API, 0 picks a "
+                                         "free port, -1 turns it off"
+                                       : "--admin-host and --admin-port set the admin API's address, --admin-port -1 "
+                                         "turns it off");
+    spdlog::critical("cannot start the {} on {}:{}: {} ({})", kafka ? "Kafka listener" : "HTTP admin API listener",
+                     ex.host(), ex.port(), ex.code().message(), hint);
+    return 1;
   } catch (const std::exception& ex) {
-    spdlog::critical("cannot listen on {}:{}: {}", cfg.host, cfg.port, ex.what());
+    spdlog::critical("cannot start: {}", ex.what());
     return 1;
   }
+  if (cfg.admin_port_fallback && cfg.admin_port > 0 && srv.admin_port() != cfg.admin_port)
+    spdlog::warn("admin API: port {} on {} is in use (another minikafka?), so it listens on port {} instead; "
+                 "--admin-port chooses the port, -1 turns it off",
+                 cfg.admin_port, cfg.admin_host, srv.admin_port());
   std::printf("kafka %s\n", srv.bootstrap().c_str());
   if (srv.admin_port()) std::printf("admin http://%s:%u\n", cfg.admin_host.c_str(), srv.admin_port());
   std::fflush(stdout);

@@ -30,6 +30,23 @@ namespace asio = boost::asio;
 class connection;
 class http_server;
 
+// Thrown by server::start() when a listener cannot be set up: which one ("kafka" or "admin"),
+// the address it was asked to use, and the cause (e.g. asio::error::address_in_use).
+class listen_error : public boost::system::system_error {
+ public:
+  listen_error(std::string listener, std::string host, int port, boost::system::error_code ec)
+      : boost::system::system_error(ec, listener + " listener " + host + ":" + std::to_string(port)),
+        listener_(std::move(listener)), host_(std::move(host)), port_(port) {}
+  const std::string& listener() const { return listener_; }
+  const std::string& host() const { return host_; }
+  int port() const { return port_; }
+
+ private:
+  std::string listener_;
+  std::string host_;
+  int port_;
+};
+
 class server {
  public:
   explicit server(broker_config cfg, std::unique_ptr<storage::storage_engine> engine = nullptr);
@@ -37,7 +54,8 @@ class server {
   server(const server&) = delete;
   server& operator=(const server&) = delete;
 
-  // Binds the Kafka listener (throws std::system_error on failure) and starts the state thread.
+  // Binds the Kafka listener and the admin API's (throws listen_error, naming the listener, on
+  // failure; nothing is left listening then) and starts the state thread.
   void start();
   // Closes listeners and connections, wakes parked requests, joins the state thread. Idempotent.
   void stop();

@@ -1,0 +1,228 @@
+#!/usr/bin/python3
+"""What a new user runs into in the first hour (issue 11), through the `minikafka` binary:
+
+* two brokers on one machine (the default admin port is taken by the first one), bind failures
+  that name the listener, its address and the flag that moves it;
+
+Run:  MINIKAFKA_BIN=build/broker/minikafka /usr/bin/python3 tests/clients/python/test_newcomer.py
+"""
+
+import http.client
+import os
+import queue
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from kafka import KafkaConsumer  # noqa: E402
+
+from mkfixture import broker_binary  # noqa: E402
+
+START_TIMEOUT_S = 15
+DEFAULT_ADMIN_PORT = 9644
+KAFKA_PYTHON = dict(api_version_auto_timeout_ms=5000)
+
+
+def free_port():
+    """A local TCP port nothing listens on (bound, then released)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def occupied_port():
+    """A listening socket on an ephemeral port (close it when done) and its port."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    s.listen(1)
+    return s, s.getsockname()[1]
+
+
+def run(args, env=None, timeout=START_TIMEOUT_S):
+    """Runs the binary to completion (for arguments that must make it exit at once)."""
+    full_env = dict(os.environ, **(env or {}))
+    return subprocess.run([broker_binary(), *args], capture_output=True, text=True, env=full_env,
+                          timeout=timeout)
+
+
+class Process:
+    """`minikafka ARGS` with its banner read; stderr goes to a file unless `stderr` is given.
+
+    `start()` returns once the banner ("kafka HOST:PORT" and, when there is one, "admin
+    http://HOST:PORT") has been read, or raises with the process's stderr.
+    """
+
+    def __init__(self, args, env=None, stderr=None):
+        self.args = [broker_binary(), *args]
+        self.env = dict(os.environ, **(env or {}))
+        self._stderr_file = None if stderr is not None else tempfile.TemporaryFile()
+        self._stderr_arg = stderr if stderr is not None else self._stderr_file
+        self.proc = None
+        self.bootstrap = None
+        self.admin = None
+        self._lines = queue.Queue()
+
+    def start(self):
+        self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=self._stderr_arg, env=self.env)
+        threading.Thread(target=self._read_stdout, daemon=True).start()
+        first = self._line()
+        if not first or not first.startswith("kafka "):
+            self.kill()
+            raise AssertionError(f"{self.args} printed {first!r}, not 'kafka HOST:PORT'; exit code "
+                                 f"{self.proc.returncode}; stderr:\n{self.stderr_text()}")
+        self.bootstrap = first.split()[1]
+        second = self._line()
+        if second and second.startswith("admin "):
+            self.admin = second.split()[1]
+        return self
+
+    def _read_stdout(self):
+        for raw in iter(self.proc.stdout.readline, b""):
+            self._lines.put(raw.decode().rstrip("\n"))
+        self._lines.put(None)
+
+    def _line(self):
+        try:
+            return self._lines.get(timeout=START_TIMEOUT_S)
+        except queue.Empty:
+            return None
+
+    def admin_port(self):
+        return int(self.admin.rsplit(":", 1)[1])
+
+    def stderr_text(self):
+        if self._stderr_file is None:
+            return "(stderr is the caller's pipe, or closed)"
+        self._stderr_file.seek(0)
+        return self._stderr_file.read().decode("utf-8", "replace")
+
+    def stop(self, timeout=15):
+        """SIGTERM; returns the exit code."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=timeout)
+
+    def kill(self):
+        """Kills the process if it still runs and closes its pipes (always called at the end)."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        if self.proc:
+            for f in (self.proc.stdout, self.proc.stderr):
+                if f is not None:
+                    f.close()
+        if self._stderr_file is not None:
+            self._stderr_file.close()
+            self._stderr_file = None
+
+
+def http_get(admin_url, path, timeout=10):
+    host, port = admin_url.replace("http://", "").rsplit(":", 1)
+    conn = http.client.HTTPConnection(host, int(port), timeout=timeout)
+    try:
+        conn.request("GET", path)
+        r = conn.getresponse()
+        return r.status, r.read()
+    finally:
+        conn.close()
+
+
+def metadata_request(bootstrap, topic, correlation_id, timeout=5):
+    """One Kafka Metadata v1 request for `topic` on a new connection; returns the correlation id
+    of the answer. A raw request, so that each one is its own connection (and log lines)."""
+    host, port = bootstrap.rsplit(":", 1)
+    client_id = b"newcomer-test"
+    name = topic.encode()
+    body = struct.pack(">hhih", 3, 1, correlation_id, len(client_id)) + client_id
+    body += struct.pack(">ih", 1, len(name)) + name
+    with socket.create_connection((host, int(port)), timeout=timeout) as s:
+        s.sendall(struct.pack(">i", len(body)) + body)
+        head = b""
+        while len(head) < 8:
+            chunk = s.recv(8 - len(head))
+            if not chunk:
+                raise AssertionError("connection closed before the Metadata answer")
+            head += chunk
+        size, cid = struct.unpack(">ii", head)
+        left = size - 4
+        while left > 0:
+            chunk = s.recv(min(left, 65536))
+            if not chunk:
+                raise AssertionError("connection closed in the middle of the Metadata answer")
+            left -= len(chunk)
+        return cid
+
+
+class ProcessTestCase(unittest.TestCase):
+    def start_broker(self, args, env=None, stderr=None):
+        """A started Process, killed and closed when the test ends."""
+        b = Process(args, env=env, stderr=stderr)
+        self.addCleanup(b.kill)
+        return b.start()
+
+
+# ---------------------------------------------------------------------------------------------
+class TwoBrokersTest(ProcessTestCase):
+    """Listeners: the default admin port moves when it is taken; explicit ports never do."""
+
+    def test_two_brokers_with_different_ports_both_come_up(self):
+        """`minikafka --port A & minikafka --port B`: both serve; the one that did not get 9644
+        (both, if something else holds it) says on stderr which admin port it took instead."""
+        brokers = [self.start_broker(["--port", str(free_port())]) for _ in range(2)]
+        self.assertNotEqual(brokers[0].admin_port(), brokers[1].admin_port())
+        self.assertNotEqual(brokers[1].admin_port(), DEFAULT_ADMIN_PORT)  # only the first can have it
+        for b in brokers:
+            status, _ = http_get(b.admin, "/health")
+            self.assertEqual(status, 200)
+            consumer = KafkaConsumer(bootstrap_servers=b.bootstrap, **KAFKA_PYTHON)
+            try:
+                self.assertIsInstance(consumer.topics(), set)
+            finally:
+                consumer.close()
+            if b.admin_port() != DEFAULT_ADMIN_PORT:
+                self.assertRegex(b.stderr_text(),
+                                 rf"admin API: port {DEFAULT_ADMIN_PORT} on 127\.0\.0\.1 is in use.*"
+                                 rf"listens on port {b.admin_port()} instead; --admin-port")
+            else:
+                self.assertNotIn("is in use", b.stderr_text())
+        for b in brokers:
+            self.assertEqual(b.stop(), 0, b.stderr_text())
+
+    def test_kafka_port_in_use_names_the_kafka_listener_and_port_flag(self):
+        holder, port = occupied_port()
+        with holder:
+            r = run(["--port", str(port), "--admin-port", "0"])
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertEqual(r.stdout, "", "no banner when a listener cannot start")
+        self.assertIn(f"cannot start the Kafka listener on 127.0.0.1:{port}: Address already in use", r.stderr)
+        self.assertIn("--port moves the Kafka listener", r.stderr)
+
+    def test_explicit_admin_port_in_use_is_an_error_naming_the_admin_listener(self):
+        """--admin-port, MINIKAFKA_ADMIN_PORT and a config file's admin-port are all explicit:
+        no fallback, exit 1, the message names the admin listener and --admin-port."""
+        holder, port = occupied_port()
+        with holder, tempfile.NamedTemporaryFile("w", suffix=".toml") as conf:
+            conf.write(f"admin-port = {port}\n")
+            conf.flush()
+            for args, env in ((["--admin-port", str(port)], None),
+                              ([], {"MINIKAFKA_ADMIN_PORT": str(port)}),
+                              (["--config", conf.name], None)):
+                with self.subTest(args=args, env=env):
+                    r = run(["--port", "0", *args], env=env)
+                    self.assertEqual(r.returncode, 1, r.stderr)
+                    self.assertEqual(r.stdout, "")
+                    self.assertIn(f"cannot start the HTTP admin API listener on 127.0.0.1:{port}: "
+                                  "Address already in use", r.stderr)
+                    self.assertIn("--admin-port moves the admin API", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
