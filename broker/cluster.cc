@@ -98,8 +98,8 @@ topic_error cluster::create_topic(const create_spec& spec, bool validate_only, t
   if (auto err = add_partitions(*t, partitions)) return err;
   if (auto err = persist(*t)) return err;
   if (rf > static_cast<int16_t>(nodes_.size()))
-    spdlog::info("topic {}: replication factor {} accepted with {} broker(s); one replica is kept", spec.name, rf, nodes_.size());
-  spdlog::info("created topic {} (id {}, {} partitions)", spec.name, t->id.to_base64(), partitions);
+    spdlog::debug("topic {}: replication factor {} accepted with {} broker(s); one replica is kept", spec.name, rf, nodes_.size());
+  spdlog::debug("created topic {} (id {}, {} partitions)", spec.name, t->id.to_base64(), partitions);
   by_id_[t->id.to_hex()] = t.get();
   auto* raw = t.get();
   topics_[spec.name] = std::move(t);
@@ -138,7 +138,7 @@ topic_error cluster::delete_topic(const std::string& name) {
     auto st = engine_.drop_log(t->id.to_hex(), p->index);
     if (!st) spdlog::warn("topic {} partition {}: dropping stored data failed: {}", name, p->index, storage::to_string(st.error()));
   }
-  spdlog::info("deleted topic {}", name);
+  spdlog::debug("deleted topic {}", name);
   for (auto& f : deleted_observers_) f(name);
   return {};
 }

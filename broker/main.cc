@@ -2,8 +2,9 @@
 //
 // Prints one line per listener on stdout before anything else ("kafka HOST:PORT", then
 // "admin http://HOST:PORT"), so scripts and test fixtures in any language can read the bootstrap
-// address; logs go to stderr. A listener that cannot be bound is named, with its address and the
-// flag that moves it; the default admin port (9644) moves to an ephemeral one when it is taken.
+// address; logs go to stderr (or --log-file) through an asynchronous logger that never makes the
+// broker wait (broker/main_logging.h). A listener that cannot be bound is named, with its address
+// and the flag that moves it; the default admin port (9644) moves to an ephemeral one when taken.
 // SIGINT/SIGTERM stop it cleanly. `minikafka <tool> ...` runs the command-line tools
 // (minikafka-tools, tools/cli/cli.h); `--storage rocksdb` loads the RocksDB plugin
 // (broker/rocksdb_backend.h). Neither library is loaded otherwise.
@@ -12,9 +13,10 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstdio>
-#include <spdlog/sinks/stdout_color_sinks.h>
+#include <optional>
 #include <spdlog/spdlog.h>
 
+#include "broker/main_logging.h"
 #include "broker/plugins.h"
 #include "broker/server.h"
 #include "tools/cli/cli.h"
@@ -27,7 +29,7 @@ int main(int argc, char** argv) {
   // The tools use librdkafka, which the broker must not load: they are a program of their own.
   if (mk::cli::is_subcommand(argc, argv)) return mk::plugins::exec_program(mk::cli::tools_program, argv);
   mk::broker_config cfg;
-  std::string log_level = "info";
+  mk::log_options log;
   std::string auto_create = "true";
   CLI::App app{"minikafka: a Kafka-compatible broker in one small process.\n"
                "Tools (run `minikafka <tool> --help`): topics, console-producer, console-consumer, consumer-groups"};
@@ -79,9 +81,14 @@ int main(int argc, char** argv) {
       "HTTP admin API port (default 9644, or an ephemeral port with a warning when 9644 is taken; "
       "0 = ephemeral, -1 = off; ephemeral when --port is 0)");
   app.add_option("--admin-host", cfg.admin_host, "Address the HTTP admin API binds to")->capture_default_str();
-  app.add_option("--log-level", log_level, "trace, debug, info, warn, error, critical or off")
+  app.add_option("--log-level", log.level,
+                 "trace, debug, info, warn, error, critical or off (per-connection and per-topic lines are debug)")
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  app.add_option("--log-format", log.format, "text, or json: one object per line with time, level, logger, message")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"text", "json"}));
+  app.add_option("--log-file", log.file, "Append log lines to this file instead of stderr (errors also go to stderr)");
   app.set_config("--config", "", "Read options from a TOML/INI file (key = value, names as the long flags)");
   // Every flag can also come from the environment: --admin-port <-> MINIKAFKA_ADMIN_PORT.
   for (CLI::Option* opt : app.get_options()) {
@@ -101,16 +108,23 @@ int main(int argc, char** argv) {
   }
   cfg.auto_create_topics = auto_create == "true";
 
-  auto logger = spdlog::stderr_color_mt("minikafka");
-  spdlog::set_default_logger(logger);
-  spdlog::set_level(spdlog::level::from_str(log_level));
-
-  // Block the stop signals before any thread starts, then wait for them synchronously.
+  // Block the stop signals before any thread starts (the log worker included), then wait for
+  // them synchronously. A log reader that goes away must not kill the broker: SIGPIPE is ignored
+  // and the write fails instead (the line is counted as dropped).
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  std::optional<mk::log_output> log_out;
+  try {
+    log_out.emplace(log);
+  } catch (const std::exception& ex) {
+    std::fprintf(stderr, "minikafka: %s\n", ex.what());
+    return 1;
+  }
 
   std::unique_ptr<mk::server> srv_holder;
   try {
@@ -151,5 +165,7 @@ int main(int argc, char** argv) {
   sigwait(&stop_signals, &sig);
   spdlog::info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
   srv.stop();
+  srv_holder.reset();
+  if (size_t dropped = log_out->dropped()) spdlog::warn("{} log line(s) were dropped in all", dropped);
   return 0;
 }

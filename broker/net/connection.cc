@@ -46,10 +46,12 @@ connection::connection(server& srv, asio::ip::tcp::socket socket, int32_t node_i
   peer_ = ec ? std::string("?") : ep.address().to_string() + ":" + std::to_string(ep.port());
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   srv_.metrics().connections_opened++;
+  spdlog::debug("{}: connection opened", peer_);
 }
 
 connection::~connection() {
   srv_.metrics().connections_closed++;
+  spdlog::debug("{}: connection closed", peer_);
   srv_.forget(this);
 }
 

@@ -3,13 +3,17 @@
 
 * two brokers on one machine (the default admin port is taken by the first one), bind failures
   that name the listener, its address and the flag that moves it;
+* logging that never stalls the broker (an unread stderr pipe), --log-file, --log-format json,
+  quiet per-request lines by default;
 
 Run:  MINIKAFKA_BIN=build/broker/minikafka /usr/bin/python3 tests/clients/python/test_newcomer.py
 """
 
 import http.client
+import json
 import os
 import queue
+import shutil
 import signal
 import socket
 import struct
@@ -23,7 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from kafka import KafkaConsumer  # noqa: E402
 
-from mkfixture import broker_binary  # noqa: E402
+from mkfixture import broker_binary, unique_name, wait_until  # noqa: E402
 
 START_TIMEOUT_S = 15
 DEFAULT_ADMIN_PORT = 9644
@@ -222,6 +226,114 @@ class TwoBrokersTest(ProcessTestCase):
                     self.assertIn(f"cannot start the HTTP admin API listener on 127.0.0.1:{port}: "
                                   "Address already in use", r.stderr)
                     self.assertIn("--admin-port moves the admin API", r.stderr)
+
+
+# ---------------------------------------------------------------------------------------------
+class LoggingTest(ProcessTestCase):
+    """Log output never makes the broker wait; --log-file, --log-format json, quiet defaults."""
+
+    ROUNDS = 3000  # each: one topic created over HTTP and one Metadata request on a new connection
+
+    def drive(self, b, rounds, prefix):
+        """Topic creation over HTTP (one keep-alive connection) and Kafka Metadata requests, each
+        on a new connection; every answer must come within the sockets' 5 s timeout."""
+        host, port = b.admin.replace("http://", "").rsplit(":", 1)
+        conn = http.client.HTTPConnection(host, int(port), timeout=5)
+        try:
+            for i in range(rounds):
+                name = f"{prefix}-{i}"
+                conn.request("POST", "/v1/topics", body=json.dumps({"name": name, "partitions": 1}),
+                             headers={"Content-Type": "application/json"})
+                r = conn.getresponse()
+                r.read()
+                self.assertEqual(r.status, 201, f"round {i}")
+                self.assertEqual(metadata_request(b.bootstrap, name, i), i)
+        finally:
+            conn.close()
+
+    def test_unread_stderr_pipe_does_not_stall_the_broker(self):
+        """stderr=PIPE, never read, --log-level debug (lines per connection and per topic): the
+        broker keeps answering through thousands of requests, far past the pipe's 64 KB. Once
+        the pipe is read, the dropped lines are reported."""
+        b = self.start_broker(["--port", "0", "--log-level", "debug"], stderr=subprocess.PIPE)
+        self.drive(b, self.ROUNDS, unique_name("pipe"))
+        # Now read the pipe: the lines that did not fit are reported as dropped.
+        seen = []
+        reader = threading.Thread(target=lambda: seen.extend(iter(b.proc.stderr.readline, b"")), daemon=True)
+        reader.start()
+        wait_until(lambda: any(b"log lines dropped" in line for line in list(seen)), timeout=10,
+                   message="a 'N log lines dropped' line once stderr is read")
+        self.assertEqual(b.stop(), 0)
+        reader.join(timeout=10)
+        dropped = [line for line in seen if b"log lines dropped" in line]
+        self.assertRegex(dropped[0].decode(), r"\[warning\] \d+ log lines dropped")
+
+    def test_sigterm_while_the_log_pipe_is_blocked_still_exits(self):
+        """SIGTERM with every log line stuck behind a full, unread pipe: the broker exits (its
+        log worker is given about a second, then left behind) with code 0."""
+        b = self.start_broker(["--port", "0", "--log-level", "debug"], stderr=subprocess.PIPE)
+        self.drive(b, 1000, unique_name("blocked"))
+        self.assertEqual(b.stop(timeout=10), 0)
+
+    def test_log_file_in_json(self):
+        """--log-file PATH --log-format json: one JSON object per line (time, level, logger,
+        message) in the file; nothing on stderr but errors."""
+        d = tempfile.mkdtemp(prefix="minikafka-log-")
+        self.addCleanup(shutil.rmtree, d, ignore_errors=True)
+        path = os.path.join(d, "broker.log")
+        b = self.start_broker(["--port", "0", "--log-level", "debug", "--log-format", "json", "--log-file", path])
+        topic = unique_name("json")
+        self.drive(b, 3, topic)
+        # A request with an unknown API key is logged (warn) with its client id: here one that is
+        # not UTF-8 and holds a newline, which must not break the file's JSON lines.
+        client_id = b"bad\xff\xfe\nid"
+        frame = struct.pack(">hhih", 999, 0, 1, len(client_id)) + client_id
+        host, port = b.bootstrap.rsplit(":", 1)
+        with socket.create_connection((host, int(port)), timeout=5) as s:
+            s.sendall(struct.pack(">i", len(frame)) + frame)
+            self.assertEqual(s.recv(1), b"", "the broker closes the connection")
+        self.assertEqual(b.stop(), 0)
+        self.assertEqual(b.stderr_text(), "")
+        with open(path, encoding="utf-8") as f:  # strict: the file is valid UTF-8
+            records = [json.loads(line) for line in f]
+        for rec in records:
+            self.assertEqual(set(rec), {"time", "level", "logger", "message"}, rec)
+            self.assertRegex(rec["time"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+            self.assertIn(rec["level"], {"trace", "debug", "info", "warn", "error", "critical"})
+            self.assertEqual(rec["logger"], "minikafka")
+        messages = [(r["level"], r["message"]) for r in records]
+        self.assertTrue(any(level == "debug" and m.startswith(f"created topic {topic}-0 ") for level, m in messages),
+                        messages)
+        self.assertTrue(any(level == "debug" and m.endswith("connection opened") for level, m in messages))
+        self.assertTrue(any(m.startswith("node 1 serving Kafka on 127.0.0.1:") for _, m in messages))
+        self.assertTrue(any(level == "warn" and m.endswith("from client 'bad\ufffd\ufffd\nid'") for level, m in messages),
+                        messages[-5:])
+
+    def test_log_file_errors_also_reach_stderr(self):
+        d = tempfile.mkdtemp(prefix="minikafka-log-")
+        self.addCleanup(shutil.rmtree, d, ignore_errors=True)
+        path = os.path.join(d, "broker.log")
+        holder, port = occupied_port()
+        with holder:
+            r = run(["--port", str(port), "--admin-port", "-1", "--log-file", path])
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("cannot start the Kafka listener", r.stderr)
+        with open(path, encoding="utf-8") as f:
+            self.assertIn("cannot start the Kafka listener", f.read())
+
+    def test_unwritable_log_file_is_a_startup_failure(self):
+        r = run(["--port", "0", "--log-file", "/nonexistent-dir/broker.log"])
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("cannot open --log-file /nonexistent-dir/broker.log", r.stderr)
+
+    def test_default_level_has_no_per_request_lines(self):
+        b = self.start_broker(["--port", "0"])
+        self.drive(b, 20, unique_name("quiet"))
+        self.assertEqual(b.stop(), 0)
+        err = b.stderr_text()
+        self.assertNotIn("created topic", err)
+        self.assertNotIn("connection opened", err)
+        self.assertIn("serving Kafka on", err)
 
 
 if __name__ == "__main__":
