@@ -5,6 +5,8 @@
   that name the listener, its address and the flag that moves it;
 * logging that never stalls the broker (an unread stderr pipe), --log-file, --log-format json,
   quiet per-request lines by default;
+* settings that used to be ignored silently (--data-dir without --storage, unknown config-file
+  keys and environment variables), --version, exit codes 1 and 2;
 
 Run:  MINIKAFKA_BIN=build/broker/minikafka /usr/bin/python3 tests/clients/python/test_newcomer.py
 """
@@ -334,6 +336,81 @@ class LoggingTest(ProcessTestCase):
         self.assertNotIn("created topic", err)
         self.assertNotIn("connection opened", err)
         self.assertIn("serving Kafka on", err)
+
+
+# ---------------------------------------------------------------------------------------------
+class SettingsTest(ProcessTestCase):
+    """Settings are applied or refused, never silently ignored; exit codes 0, 1, 2."""
+
+    def test_version(self):
+        r = run(["--version"])
+        self.assertEqual(r.returncode, 0)
+        self.assertRegex(r.stdout, r"^minikafka \d+\.\d+\.\d+\n$")
+
+    def test_help_documents_exit_codes_and_the_data_dir_rule(self):
+        r = run(["--help"])
+        self.assertEqual(r.returncode, 0)
+        self.assertIn("Exit codes: 0", r.stdout)
+        self.assertIn("implies --storage rocksdb", r.stdout)
+        for flag in ("--log-file", "--log-format", "--version"):
+            self.assertIn(flag, r.stdout)
+
+    def test_usage_errors_exit_2_with_a_message(self):
+        cases = [
+            (["--prot", "5"], "unknown option --prot (did you mean --port?)"),
+            (["--port", "abc"], "--port"),
+            (["--log-format", "xml"], "--log-format"),
+            (["topicz"], "did you mean 'topics'?"),
+            (["--storage", "memory", "--data-dir", "/tmp/x"], "--data-dir /tmp/x would be ignored"),
+            (["--sync"], "--sync applies to --storage rocksdb only"),
+            (["--storage", "rocksdb"], "--storage rocksdb needs --data-dir"),
+            (["--config", "/nonexistent/minikafka.toml"], "/nonexistent/minikafka.toml"),
+        ]
+        for args, message in cases:
+            with self.subTest(args=args):
+                r = run(args)
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assertIn(message, r.stderr)
+                self.assertIn("minikafka --help", r.stderr)
+                self.assertEqual(r.stdout, "")
+
+    def test_unknown_config_keys_are_refused_with_the_nearest_name(self):
+        for line, key, nearest in (("prot = 5", "prot", "port"),
+                                   ('data_dir = "/tmp/x"', "data_dir", "data-dir"),
+                                   ("log-levle = \"debug\"", "log-levle", "log-level")):
+            with self.subTest(line=line), tempfile.NamedTemporaryFile("w", suffix=".toml") as conf:
+                conf.write("default-partitions = 2\n" + line + "\n")
+                conf.flush()
+                r = run(["--port", "0", "--config", conf.name])
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assertIn(f"unknown key '{key}' in config file {conf.name} (did you mean '{nearest}'?", r.stderr)
+
+    def test_data_dir_alone_means_rocksdb(self):
+        d = tempfile.mkdtemp(prefix="minikafka-data-")
+        self.addCleanup(shutil.rmtree, d, ignore_errors=True)
+        for args, env in ((["--data-dir", d], None), ([], {"MINIKAFKA_DATA_DIR": d})):
+            with self.subTest(args=args, env=env):
+                b = self.start_broker(["--port", "0", *args], env=env)
+                status, body = http_get(b.admin, "/v1/cluster")
+                self.assertEqual(status, 200)
+                self.assertEqual(json.loads(body)["storage"], "rocksdb")
+                self.assertEqual(b.stop(), 0)
+                self.assertIn("storage: rocksdb, because --data-dir is given without --storage", b.stderr_text())
+
+    def test_data_dir_from_the_environment_with_memory_storage_is_reported_not_refused(self):
+        """docker/docker-compose.yml sets MINIKAFKA_DATA_DIR and picks the backend with
+        MINIKAFKA_STORAGE alone: memory then starts, saying that the data directory is unused."""
+        b = self.start_broker(["--port", "0"], env={"MINIKAFKA_STORAGE": "memory", "MINIKAFKA_DATA_DIR": "/nonexistent"})
+        status, body = http_get(b.admin, "/v1/cluster")
+        self.assertEqual(json.loads(body)["storage"], "memory")
+        self.assertEqual(b.stop(), 0)
+        self.assertIn("MINIKAFKA_DATA_DIR is set but ignored: it applies to --storage rocksdb only", b.stderr_text())
+
+    def test_unknown_environment_variable_is_warned_about(self):
+        b = self.start_broker(["--port", "0"], env={"MINIKAFKA_PROT": "5"})
+        self.assertEqual(b.stop(), 0)
+        self.assertIn("environment variable MINIKAFKA_PROT is not a minikafka setting and is ignored "
+                      "(did you mean MINIKAFKA_PORT?)", b.stderr_text())
 
 
 if __name__ == "__main__":
