@@ -56,8 +56,16 @@ std::optional<std::string> cluster::validate_topic_name(const std::string& name)
   return std::nullopt;
 }
 
+bool cluster::is_internal_topic(const std::string& name) {
+  return name == "__consumer_offsets" || name == "__transaction_state";
+}
+
 topic_error cluster::create_topic(const create_spec& spec, bool validate_only, topic_state** created) {
   if (auto bad = validate_topic_name(spec.name)) return {error_code::invalid_topic_exception, *bad};
+  // Kafka 3.9 answers this for __cluster_metadata; its other internal topics exist from the first
+  // group on and are managed by the broker. Here they never exist, so none is a client's to create.
+  if (is_internal_topic(spec.name) || spec.name == "__cluster_metadata")
+    return {error_code::invalid_request, "Creation of internal topic " + spec.name + " is prohibited."};
   if (topics_.count(spec.name)) return {error_code::topic_already_exists, "Topic '" + spec.name + "' already exists."};
 
   int32_t partitions = spec.partitions;

@@ -394,6 +394,10 @@ class CliTest(BrokerTestCase):
         self.assertLess(time.monotonic() - start, 25)
         self.assertIn("Could not reach a Kafka broker", proc.stderr)
 
+    def test_internal_topic_cannot_be_created(self):
+        proc = self.cli("topics", "--create", "--topic", "__consumer_offsets", expect=1)
+        self.assertIn("Creation of internal topic __consumer_offsets is prohibited.", proc.stderr)
+
     def test_bad_arguments_exit_2(self):
         """Usage errors exit 2 with a message, before any broker is contacted."""
         dead = f"127.0.0.1:{closed_port()}"

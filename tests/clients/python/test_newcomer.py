@@ -7,6 +7,7 @@
   quiet per-request lines by default;
 * settings that used to be ignored silently (--data-dir without --storage, unknown config-file
   keys and environment variables), --version, exit codes 1 and 2;
+* internal topic names (__consumer_offsets) through real clients.
 
 Run:  MINIKAFKA_BIN=build/broker/minikafka /usr/bin/python3 tests/clients/python/test_newcomer.py
 """
@@ -27,9 +28,13 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from kafka import KafkaConsumer  # noqa: E402
+from confluent_kafka import KafkaException  # noqa: E402
+from confluent_kafka.admin import AdminClient, NewTopic as CkNewTopic  # noqa: E402
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer  # noqa: E402
+from kafka.admin import NewTopic  # noqa: E402
+from kafka.errors import InvalidRequestError  # noqa: E402
 
-from mkfixture import broker_binary, unique_name, wait_until  # noqa: E402
+from mkfixture import BrokerTestCase, broker_binary, unique_name, wait_until  # noqa: E402
 
 START_TIMEOUT_S = 15
 DEFAULT_ADMIN_PORT = 9644
@@ -411,6 +416,50 @@ class SettingsTest(ProcessTestCase):
         self.assertEqual(b.stop(), 0)
         self.assertIn("environment variable MINIKAFKA_PROT is not a minikafka setting and is ignored "
                       "(did you mean MINIKAFKA_PORT?)", b.stderr_text())
+
+
+# ---------------------------------------------------------------------------------------------
+class InternalTopicsTest(BrokerTestCase):
+    """__consumer_offsets and __transaction_state are Kafka's internal topics: a client cannot
+    create them (INVALID_REQUEST, as Kafka 3.9 answers for its reserved __cluster_metadata), so they
+    never show up as ordinary topics in a client's topic list."""
+
+    def test_kafka_python_cannot_create_internal_topics_and_does_not_list_them(self):
+        admin = self.closing(KafkaAdminClient(bootstrap_servers=self.bootstrap, **KAFKA_PYTHON))
+        for name in ("__consumer_offsets", "__transaction_state", "__cluster_metadata"):
+            with self.subTest(name=name):
+                with self.assertRaises(InvalidRequestError) as cm:
+                    admin.create_topics([NewTopic(name, 1, 1)], timeout_ms=10000)
+                self.assertIn(f"error_message='Creation of internal topic {name} is prohibited.'", str(cm.exception))
+        # A group commits offsets (the coordinator keeps them, not a topic), and the topic list
+        # stays free of internal names, as in Kafka (where kafka-python leaves them out).
+        topic = self.topic_name("after-commit")
+        producer = self.closing(KafkaProducer(bootstrap_servers=self.bootstrap, **KAFKA_PYTHON))
+        producer.send(topic, b"v").get(timeout=10)
+        consumer = self.closing(KafkaConsumer(topic, bootstrap_servers=self.bootstrap, group_id=unique_name("g"),
+                                              auto_offset_reset="earliest", consumer_timeout_ms=10000,
+                                              **KAFKA_PYTHON))
+        self.assertEqual(next(consumer).value, b"v")
+        consumer.commit()
+        topics = consumer.topics()
+        self.assertIn(topic, topics)
+        self.assertFalse({"__consumer_offsets", "__transaction_state"} & topics, topics)
+
+    def test_confluent_kafka_gets_invalid_request(self):
+        admin = AdminClient({"bootstrap.servers": self.bootstrap})
+        fut = admin.create_topics([CkNewTopic("__consumer_offsets", 1, 1)], operation_timeout=10)["__consumer_offsets"]
+        with self.assertRaises(KafkaException) as cm:
+            fut.result(timeout=15)
+        self.assertEqual(cm.exception.args[0].name(), "INVALID_REQUEST")
+        self.assertNotIn("__consumer_offsets", admin.list_topics(timeout=10).topics)
+
+    def test_auto_creation_does_not_create_internal_topics(self):
+        """A Metadata request naming __consumer_offsets (auto-creation on) does not make it a
+        topic."""
+        self.assertEqual(metadata_request(self.bootstrap, "__consumer_offsets", 7), 7)
+        status, body = http_get(self.broker.admin_url(), "/v1/topics")
+        self.assertEqual(status, 200)
+        self.assertNotIn("__consumer_offsets", body.decode())
 
 
 if __name__ == "__main__":
