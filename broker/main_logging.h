@@ -1,14 +1,14 @@
 // The `minikafka` executable's log output (broker/main.cc only; the library and embedders keep
 // whatever spdlog logger they install, synchronous or not).
 //
-// Lines are formatted on the thread that logs them and handed to one spdlog worker thread
-// through a bounded queue (spdlog's async logger, overflow policy overrun_oldest): the broker's
-// state thread never waits for the output. When the output stops being read (a pipe nobody
-// drains, a stopped terminal) the worker blocks on it, the queue fills and the oldest queued
-// lines are dropped and counted; once the output moves again the worker first writes one warning,
-// "N log lines dropped ...", then the lines still queued. The one exception is a critical line
-// (the broker is about to stop: a failed start, or the state thread dying before it aborts),
-// whose caller waits up to a second for it to be written.
+// A message is formatted on the thread that logs it and handed to one spdlog worker thread
+// through a bounded queue of 1024 lines (spdlog's async logger, overflow policy
+// overrun_oldest): the broker's state thread never waits for the output. When the output stops
+// being read (a pipe nobody drains, a stopped terminal) the worker blocks on it, the queue fills
+// and the oldest queued lines are dropped and counted; once the output moves again the worker
+// first writes one warning, "N log lines dropped ...", then the lines still queued. The one
+// exception is a critical line (the broker is about to stop: a failed start, or the state thread
+// dying before it aborts), whose caller waits up to a second for it to be written.
 //
 // Output: stderr, or --log-file PATH (appended to; error and critical lines then also go to
 // stderr, so a failed start is explained where it was started). Format: spdlog's usual text
