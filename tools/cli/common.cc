@@ -12,7 +12,14 @@ namespace mk::cli {
 // ---------------------------------------------------------------------------------------------
 // Arguments and output
 
+void add_exit_codes_footer(CLI::App& app) {
+  if (app.get_footer().find("Exit codes") != std::string::npos) return;
+  app.footer("Exit codes (the same as the broker's): 0 success, 1 runtime failure (broker unreachable, request "
+             "failed), 2 usage error (unknown option, missing or conflicting arguments, bad value).");
+}
+
 std::optional<int> parse_args(CLI::App& app, int argc, char** argv) {
+  add_exit_codes_footer(app);
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i] ? argv[i] : "";
     if (arg == "--zookeeper" || arg.starts_with("--zookeeper=")) {

@@ -42,8 +42,12 @@ struct runtime_failure : std::runtime_error {
 };
 
 // Parses argv (argv[0] = the subcommand name) with CLI11. Returns an exit code when the tool
-// should stop now (0 after --help; 2 after a usage error, with the message on stderr).
+// should stop now (0 after --help; 2 after a usage error, with the message on stderr). --help
+// ends with the exit codes (add_exit_codes_footer); --zookeeper is refused with a hint.
 std::optional<int> parse_args(CLI::App& app, int argc, char** argv);
+
+// Appends the exit-code convention to the app's --help (idempotent).
+void add_exit_codes_footer(CLI::App& app);
 
 // Runs a tool body, mapping usage_error / runtime_failure / other exceptions to exit codes.
 int run_guarded(const char* tool, const std::function<int()>& body);

@@ -511,6 +511,12 @@ class CliTest(BrokerTestCase):
                 proc = self.cli(tool, "--help", bootstrap=False)
                 self.assertIn("--bootstrap-server", proc.stdout)
 
+    def test_help_documents_exit_codes(self):
+        for tool in ("topics", "console-producer", "console-consumer", "consumer-groups"):
+            with self.subTest(tool=tool):
+                proc = self.cli(tool, "--help", bootstrap=False)
+                self.assertIn("Exit codes (the same as the broker's): 0 success, 1 runtime failure", proc.stdout)
+
     def test_consumer_stops_on_sigterm(self):
         """A console consumer without limits leaves cleanly on SIGTERM and commits its group."""
         topic = self.create_topic(self.topic_name("sigterm"), 1)
