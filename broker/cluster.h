@@ -127,6 +127,10 @@ class cluster {
 
   // Kafka's legal-name rule: 1-249 chars of [a-zA-Z0-9._-], not "." or "..".
   static std::optional<std::string> validate_topic_name(const std::string& name);
+  // Kafka's internal topics, __consumer_offsets and __transaction_state (Metadata's is_internal).
+  // minikafka keeps group offsets in the coordinator and has no transaction log, so neither these
+  // names nor KRaft's __cluster_metadata can be created (create_topic: INVALID_REQUEST).
+  static bool is_internal_topic(const std::string& name);
 
   struct create_spec {
     std::string name;
@@ -137,7 +141,7 @@ class cluster {
   };
   // Creates a topic (or only validates it). Errors: TOPIC_ALREADY_EXISTS, INVALID_TOPIC_EXCEPTION,
   // INVALID_PARTITIONS, INVALID_REPLICATION_FACTOR, INVALID_REPLICA_ASSIGNMENT, INVALID_CONFIG,
-  // INVALID_REQUEST, KAFKA_STORAGE_ERROR.
+  // INVALID_REQUEST (also for an internal topic's name), KAFKA_STORAGE_ERROR.
   topic_error create_topic(const create_spec& spec, bool validate_only, topic_state** created = nullptr);
 
   // Deletes a topic and its stored data; parked fetches on it are woken.

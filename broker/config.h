@@ -25,6 +25,9 @@ struct broker_config {
   // HTTP admin API. admin_port -1 = off, 0 = ephemeral.
   std::string admin_host = "127.0.0.1";
   int32_t admin_port = -1;
+  // When admin_port is taken (address in use), listen on an ephemeral port instead of failing
+  // (the executable sets this when the port is its default, not one asked for).
+  bool admin_port_fallback = false;
   // Storage. "memory" (default) or "rocksdb" (needs data_dir).
   std::string storage = "memory";
   std::string data_dir;

@@ -36,6 +36,23 @@ namespace asio = boost::asio;
 class http_server;
 struct admin_context;
 
+// Thrown by server::start() when a listener cannot be set up: which one ("kafka" or "admin"),
+// the address it was asked to use, and the cause (e.g. asio::error::address_in_use).
+class listen_error : public boost::system::system_error {
+ public:
+  listen_error(std::string listener, std::string host, int port, boost::system::error_code ec)
+      : boost::system::system_error(ec, listener + " listener " + host + ":" + std::to_string(port)),
+        listener_(std::move(listener)), host_(std::move(host)), port_(port) {}
+  const std::string& listener() const { return listener_; }
+  const std::string& host() const { return host_; }
+  int port() const { return port_; }
+
+ private:
+  std::string listener_;
+  std::string host_;
+  int port_;
+};
+
 class server {
  public:
   // `clk` replaces the system clock (tests, --clock manual); the server keeps it.
@@ -45,7 +62,8 @@ class server {
   server(const server&) = delete;
   server& operator=(const server&) = delete;
 
-  // Binds the Kafka listener (throws std::system_error on failure) and starts the state thread.
+  // Binds the Kafka listener and the admin API's (throws listen_error, naming the listener, on
+  // failure; nothing is left listening then) and starts the state thread.
   void start();
   // Stops accepting, closes every connection (Kafka and HTTP), answers parked requests, cancels
   // timers and lets the state thread run out of work, then joins it. Idempotent.
