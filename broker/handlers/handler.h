@@ -91,6 +91,8 @@ proto::add_offsets_to_txn_response add_offsets_to_txn(request_context& ctx, prot
 proto::txn_offset_commit_response txn_offset_commit(request_context& ctx, proto::txn_offset_commit_request& req);
 proto::end_txn_response end_txn(request_context& ctx, proto::end_txn_request& req);
 proto::describe_producers_response describe_producers(request_context& ctx, proto::describe_producers_request& req);
+proto::describe_transactions_response describe_transactions(request_context& ctx, proto::describe_transactions_request& req);
+proto::list_transactions_response list_transactions(request_context& ctx, proto::list_transactions_request& req);
 
 // Consumer groups (handlers/groups.cc).
 asio::awaitable<proto::join_group_response> join_group(request_context& ctx, proto::join_group_request& req);

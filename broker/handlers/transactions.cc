@@ -1,5 +1,5 @@
 // Transactions: AddPartitionsToTxn (0-5), AddOffsetsToTxn (0-4), TxnOffsetCommit (0-4),
-// EndTxn (0-4), DescribeProducers (0), over the transactions service
+// EndTxn (0-4), DescribeProducers (0), DescribeTransactions (0), ListTransactions (0-1), over the transactions service
 // (broker/services/transactions.h) and its coordinator (broker/txn/transaction_coordinator.h).
 //
 // Behaviour:
@@ -15,9 +15,15 @@
 //    the same outcome is NONE, the other outcome INVALID_TXN_STATE.
 //  * DescribeProducers lists each partition's producers: epoch, last sequence and the first
 //    offset of their open transaction.
+//  * DescribeTransactions: state, timeout, start time (wall clock), producer id and epoch and
+//    the partitions of each id; unknown ids TRANSACTIONAL_ID_NOT_FOUND.
+//  * ListTransactions: filtered by state names (unknown ones echoed in unknown_state_filters),
+//    producer ids and (v1) minimum duration in ms.
 // Version notes: PRODUCER_FENCED is answered as INVALID_PRODUCER_EPOCH to AddPartitionsToTxn,
 // AddOffsetsToTxn and EndTxn below v2 and TxnOffsetCommit below v3 (KIP-588).
 #include <spdlog/spdlog.h>
+
+#include <set>
 
 #include "broker/handlers/handler.h"
 
@@ -160,6 +166,66 @@ proto::describe_producers_response describe_producers(request_context& ctx, prot
           out.current_txn_start_offset = first;
         }
     }
+  }
+  return resp;
+}
+
+namespace {
+// When the transaction started, as wall-clock ms (the coordinator keeps monotonic time).
+int64_t started_wall_ms(const request_context& ctx, const txn::transaction& t) {
+  if (t.start_ms < 0) return -1;
+  return ctx.env.clock.wall_ms() - (ctx.env.clock.steady_ms() - t.start_ms);
+}
+}  // namespace
+
+proto::describe_transactions_response describe_transactions(request_context& ctx,
+                                                            proto::describe_transactions_request& req) {
+  proto::describe_transactions_response resp;
+  const auto& tc = ctx.svc().transactions.coordinator();
+  for (const auto& id : req.transactional_ids) {
+    auto& out = resp.transaction_states.emplace_back();
+    out.transactional_id = id;
+    const txn::transaction* t = tc.find(id);
+    if (!t) {
+      out.error_code = code(error_code::transactional_id_not_found);
+      continue;
+    }
+    out.transaction_state = txn::to_string(t->state);
+    out.transaction_timeout_ms = t->timeout_ms;
+    out.transaction_start_time_ms = started_wall_ms(ctx, *t);
+    out.producer_id = t->producer_id;
+    out.producer_epoch = t->epoch;
+    for (const auto& tp : t->partitions) {
+      if (out.topics.empty() || out.topics.back().topic != tp.topic) out.topics.emplace_back().topic = tp.topic;
+      out.topics.back().partitions.push_back(tp.partition);
+    }
+  }
+  return resp;
+}
+
+proto::list_transactions_response list_transactions(request_context& ctx, proto::list_transactions_request& req) {
+  proto::list_transactions_response resp;
+  std::set<std::string> states;
+  for (const auto& s : req.state_filters) {
+    bool known = false;
+    for (auto st : {txn::txn_state::empty, txn::txn_state::ongoing, txn::txn_state::prepare_commit,
+                    txn::txn_state::prepare_abort, txn::txn_state::complete_commit, txn::txn_state::complete_abort,
+                    txn::txn_state::dead, txn::txn_state::prepare_epoch_fence})
+      known = known || s == txn::to_string(st);
+    if (known) states.insert(s);
+    else resp.unknown_state_filters.push_back(s);
+  }
+  const std::set<int64_t> pids(req.producer_id_filters.begin(), req.producer_id_filters.end());
+  const int64_t now = ctx.env.clock.steady_ms();
+  for (const auto& [id, t] : ctx.svc().transactions.coordinator().all()) {
+    if (!req.state_filters.empty() && !states.count(txn::to_string(t.state))) continue;
+    if (!pids.empty() && !pids.count(t.producer_id)) continue;
+    if (ctx.version() >= 1 && req.duration_filter >= 0 && (t.start_ms < 0 || now - t.start_ms < req.duration_filter))
+      continue;
+    auto& out = resp.transaction_states.emplace_back();
+    out.transactional_id = id;
+    out.producer_id = t.producer_id;
+    out.transaction_state = txn::to_string(t.state);
   }
   return resp;
 }
