@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "broker/storage_error.h"
+#include "protocol/records/byte_io.h"
 #include "protocol/records/record_batch.h"
 
 namespace mk {
@@ -219,6 +220,58 @@ append_outcome append_marker(topic_state& topic, partition_state& part, int64_t 
   out.log_start_offset = part.log->start_offset();
   part.notify_append();
   return out;
+}
+
+std::vector<int64_t> rebuild_producer_state(const topic_state& topic, partition_state& part) {
+  auto& log = *part.log;
+  int64_t pos = log.start_offset();
+  std::vector<uint8_t> scratch;
+  std::vector<records::record_view> recs;
+  while (pos < log.end_offset()) {
+    auto rd = log.read(pos, 1 << 20);
+    if (!rd) {
+      spdlog::warn("rebuilding producer state of {}-{}: reading offset {} failed: {}", topic.name, part.index, pos,
+                   storage::to_string(rd.error()));
+      break;
+    }
+    if (rd.value().chunks.empty()) break;
+    for (const auto& c : rd.value().chunks)
+      for (size_t off = 0; off + records::batch_header_size <= c.size;) {
+        const auto h = records::read_batch_header(c.data + off);
+        if (h.batch_length < records::min_batch_length || off + h.size_bytes() > c.size) break;
+        pos = std::max(pos, h.last_offset() + 1);
+        if (h.producer_id >= 0) {
+          producer_state& ps = part.producers[h.producer_id];
+          if (h.producer_epoch > ps.epoch) {
+            ps.epoch = h.producer_epoch;
+            ps.recent.clear();
+          }
+          if (h.is_control()) {
+            // The marker's key is (version, type): type 0 abort, 1 commit.
+            bool commit = true;
+            if (records::decode_records(c.data + off, h.size_bytes(), scratch, recs) && !recs.empty() && recs[0].key &&
+                recs[0].key->size() >= 4)
+              commit = records::load_i16(reinterpret_cast<const uint8_t*>(recs[0].key->data()) + 2) == 1;
+            if (auto it = part.open_txns.find(h.producer_id); it != part.open_txns.end()) {
+              if (!commit) part.aborted.push_back(aborted_txn{h.producer_id, it->second, h.base_offset});
+              part.open_txns.erase(it);
+            }
+          } else {
+            if (h.base_sequence >= 0) {
+              const int32_t last = static_cast<int32_t>(
+                  (static_cast<int64_t>(h.base_sequence) + h.last_offset_delta) % (int64_t{INT32_MAX} + 1));
+              ps.recent.push_back(producer_batch{h.base_sequence, last, h.base_offset});
+              if (ps.recent.size() > 5) ps.recent.pop_front();
+            }
+            if (h.is_transactional()) part.open_txns.try_emplace(h.producer_id, h.base_offset);
+          }
+        }
+        off += h.size_bytes();
+      }
+  }
+  std::vector<int64_t> open;
+  for (const auto& [pid, first] : part.open_txns) open.push_back(pid);
+  return open;
 }
 
 }  // namespace mk

@@ -43,4 +43,10 @@ append_outcome append_batches(topic_state& topic, partition_state& part, shared_
 append_outcome append_marker(topic_state& topic, partition_state& part, int64_t producer_id, int16_t epoch, bool commit,
                              int64_t now_ms);
 
+// Rebuilds a partition's producer state from its stored batches (a persistent backend's restart):
+// each producer's epoch and last sequences, the transactions still open (no marker yet) and the
+// aborted ranges. Returns the producers whose transaction is still open. Storage read failures
+// end the scan early (logged).
+std::vector<int64_t> rebuild_producer_state(const topic_state& topic, partition_state& part);
+
 }  // namespace mk

@@ -53,6 +53,7 @@ server::server(broker_config cfg, std::unique_ptr<storage::storage_engine> engin
                                                           cfg_, engine_->name(), [this] { deadlines_changed(); });
   if (auto err = cluster_->recover()) throw std::runtime_error("recovering topics: " + err.message);
   services_->groups.recover();
+  services_->transactions.recover();
   env_ = std::make_unique<handler_env>(handler_env{*services_, *clock_, cfg_, stopping_});
   dispatcher_ = std::make_unique<mk::dispatcher>(*env_, metrics_, cfg_.record_requests_dir);
   listener_env_ = std::make_unique<listener_env>(listener_env{*dispatcher_, metrics_, cfg_.max_request_size, connections_});

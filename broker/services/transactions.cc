@@ -70,6 +70,19 @@ error_code transactions_service::end(const std::string& transactional_id, int64_
   return e;
 }
 
+void transactions_service::recover() {
+  const int64_t now = clock_.wall_ms();
+  size_t aborted = 0;
+  for (const auto& [name, t] : state_.topics())
+    for (auto& p : t->partitions)
+      for (int64_t pid : rebuild_producer_state(*t, *p)) {
+        const int16_t epoch = p->producers.count(pid) ? p->producers[pid].epoch : 0;
+        if (append_marker(*t, *p, pid, epoch, /*commit=*/false, now).error == error_code::none) ++aborted;
+      }
+  if (aborted > 0)
+    spdlog::info("aborted {} transaction(s) left open before the restart (their coordinator state is not kept)", aborted);
+}
+
 void transactions_service::complete(const txn::completion& c) {
   const int64_t now = clock_.wall_ms();
   size_t failed = 0;

@@ -49,6 +49,11 @@ class transactions_service {
                                                 const std::vector<groups::offset_commit>& offsets);
   proto::error_code end(const std::string& transactional_id, int64_t producer_id, int16_t epoch, bool commit);
 
+  // Restart of a persistent backend: rebuilds every partition's producer state from its log and
+  // aborts the transactions left open there (their coordinator state did not survive), so they
+  // neither hold back read_committed consumers nor become visible.
+  void recover();
+
   // The coordinator's completion: markers on every partition, then the groups' offsets.
   void complete(const txn::completion& c);
 

@@ -673,5 +673,40 @@ class PersistenceTest(unittest.TestCase):
         self.stop_broker(b)
 
 
+    # -- transactions across kill -9 -----------------------------------------------------------
+    def test_transactions_survive_kill_9_and_the_open_one_is_aborted(self):
+        b = self.start_broker()
+        topic = unique_name("txn")
+        conf = {"bootstrap.servers": b.bootstrap, "broker.address.family": "v4"}
+        admin = AdminClient(conf)
+        for f in admin.create_topics([NewTopic(topic, 1, 1)]).values():
+            f.result(10)
+        p = Producer({**conf, "transactional.id": unique_name("tid"), "linger.ms": 1})
+        p.init_transactions(10)
+        p.begin_transaction()
+        p.produce(topic, value=b"committed")
+        p.commit_transaction(10)
+        p.begin_transaction()
+        p.produce(topic, value=b"in-flight")
+        p.flush(10)  # stored, not committed
+        self.kill_broker(b)
+
+        b2 = self.start_broker()
+        conf2 = {"bootstrap.servers": b2.bootstrap, "broker.address.family": "v4"}
+        c = Consumer({**conf2, "group.id": unique_name("g"), "isolation.level": "read_committed",
+                      "enable.auto.commit": False, "fetch.wait.max.ms": 50})
+        self._closers.append(c.close)
+        # The open transaction was aborted at startup: the last stable offset is the end
+        # (committed record, its marker, the in-flight record, the abort marker).
+        self.assertEqual(c.get_watermark_offsets(TopicPartition(topic, 0), timeout=5), (0, 4))
+        c.assign([TopicPartition(topic, 0, OFFSET_BEGINNING)])
+        seen = []
+        wait_until(lambda: (lambda m: seen.append(m.value()) if m is not None and not m.error() else None)(
+            c.poll(0.2)) or c.position([TopicPartition(topic, 0)])[0].offset >= 4, timeout=15,
+            message="read to the end")
+        self.assertEqual(seen, [b"committed"])
+        self.stop_broker(b2)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
