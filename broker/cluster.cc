@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "broker/storage_error.h"
@@ -11,19 +12,30 @@ namespace mk {
 
 using proto::error_code;
 
+std::string advertised_host(const broker_config& cfg) {
+  if (!cfg.advertised_host.empty()) return cfg.advertised_host;
+  if (cfg.host == "0.0.0.0" || cfg.host == "::" || cfg.host.empty()) return "127.0.0.1";
+  return cfg.host;
+}
+
 cluster::cluster(const broker_config& cfg, storage::storage_engine& engine)
     : cfg_(cfg), engine_(engine), controller_id_(cfg.node_id) {
   last_producer_id_ = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::system_clock::now().time_since_epoch()).count() << 8;
+  const std::string host = advertised_host(cfg_);
+  for (int32_t i = 0; i < std::max(cfg_.brokers, 1); ++i) nodes_.push_back(node_info{cfg_.node_id + i, host, 0, std::nullopt, true});
 }
 
-void cluster::set_node(node_info n) {
-  for (auto& x : nodes_)
-    if (x.node_id == n.node_id) {
-      x = std::move(n);
-      return;
-    }
-  nodes_.push_back(std::move(n));
+void cluster::set_node_port(int32_t id, uint16_t port) {
+  for (auto& n : nodes_)
+    if (n.node_id == id) n.port = port;
+}
+
+std::vector<int32_t> cluster::live_node_ids() const {
+  std::vector<int32_t> out;
+  for (const auto& n : nodes_)
+    if (n.up) out.push_back(n.node_id);
+  return out;
 }
 
 const node_info* cluster::node(int32_t id) const {

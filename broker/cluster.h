@@ -1,9 +1,10 @@
 // The cluster model: broker nodes, topics, partitions and who leads them.
 //
-// One process serves one cluster. Today it has one node, but nodes, listeners and per-partition
-// leadership are explicit here so several node ids on several ports (multi-broker simulation,
-// leader moves, fault injection) need no rewrite: handlers always ask "does the node this
-// connection arrived on lead this partition?".
+// One process serves one cluster of `broker_config::brokers` nodes (ids node_id..node_id+N-1),
+// each with its own Kafka listener, all sharing this one state: one log per partition, which
+// every replica "has", so a leader move or a broker loss never loses acknowledged data.
+// Handlers always ask "does the node this connection arrived on lead this partition?"
+// (check_leader) and "does it coordinate this group?" (coordinator).
 //
 // Runs on: the broker's state thread (its io_context). Nothing here locks.
 #pragma once
@@ -29,9 +30,13 @@ namespace mk {
 struct node_info {
   int32_t node_id = 0;
   std::string host;  // advertised host
-  uint16_t port = 0;
+  uint16_t port = 0;  // 0 until its listener is bound
   std::optional<std::string> rack;
+  bool up = true;  // false while the broker is down (its listener closed)
 };
+
+// The host Metadata gives clients: --advertised-host, else --host (127.0.0.1 for a wildcard).
+std::string advertised_host(const broker_config& cfg);
 
 // Something parked until a partition gets new data (a long-polling Fetch).
 class append_waiter {
@@ -114,12 +119,20 @@ class cluster {
 
   const broker_config& config() const { return cfg_; }
   const std::string& cluster_id() const { return cfg_.cluster_id; }
+  // The lowest live broker id (-1 when every broker is down).
   int32_t controller_id() const { return controller_id_; }
 
-  // Nodes of the cluster (listeners register theirs once bound).
-  void set_node(node_info n);
+  // Nodes of the cluster, in id order, registered at construction (port 0 until bound; the
+  // server sets it with set_node_port). Down nodes stay listed with up = false.
   const std::vector<node_info>& nodes() const { return nodes_; }
   const node_info* node(int32_t id) const;
+  void set_node_port(int32_t id, uint16_t port);
+  // Ids of the nodes that are up, in id order.
+  std::vector<int32_t> live_node_ids() const;
+  bool node_up(int32_t id) const {
+    const node_info* n = node(id);
+    return n && n->up;
+  }
 
   topic_state* find(const std::string& name);
   topic_state* find(const proto::uuid& id);

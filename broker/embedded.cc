@@ -21,6 +21,7 @@ mk::broker_config to_config(const broker_options& o) {
   c.port = o.port;
   c.advertised_host = o.advertised_host;
   c.node_id = o.node_id;
+  c.brokers = o.brokers;
   c.default_partitions = o.default_partitions;
   c.auto_create_topics = o.auto_create_topics;
   c.strict_replication_factor = o.strict_replication_factor;
@@ -54,6 +55,8 @@ void broker::start() { impl_->srv->start(); }
 void broker::stop() { impl_->srv->stop(); }
 std::string broker::bootstrap() const { return impl_->srv->bootstrap(); }
 uint16_t broker::port() const { return impl_->srv->port(); }
+uint16_t broker::port(int32_t broker_id) const { return impl_->srv->port(broker_id); }
+std::vector<int32_t> broker::broker_ids() const { return impl_->srv->node_ids(); }
 std::string broker::admin_url() const {
   auto p = impl_->srv->admin_port();
   return p ? "http://" + impl_->srv->config().admin_host + ":" + std::to_string(p) : std::string();

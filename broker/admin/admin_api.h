@@ -5,7 +5,9 @@
 // input, 404 unknown, 405 wrong method, 409 conflict/exists, 413 too large, 500 broker bug,
 // 503 storage failure with "error": "KAFKA_STORAGE_ERROR"):
 //   GET    /health                                   ready when the Kafka listener serves
-//   GET    /v1/cluster                               broker id, listeners, version, uptime, storage
+//   GET    /v1/cluster                               broker id (the first), controller_id, brokers
+//                                                     [{"id","host","port","up"}], listeners, version,
+//                                                     uptime, storage
 //   GET    /v1/topics                                list
 //   POST   /v1/topics                                {"name", "partitions"?, "replication_factor"?, "configs"?}
 //   GET    /v1/topics/{name}                         id, configs, per-partition offsets and sizes

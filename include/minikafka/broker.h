@@ -26,7 +26,10 @@ struct broker_options {
   std::string host = "127.0.0.1";  // address to bind
   uint16_t port = 0;               // 0 = ephemeral
   std::string advertised_host;     // host put in Metadata; empty = host
-  int32_t node_id = 1;
+  int32_t node_id = 1;             // id of the first broker
+  // Simulated brokers, one shared state: ids node_id..node_id+brokers-1, each with its own
+  // listener (ports port..port+brokers-1, or each ephemeral when port is 0).
+  int32_t brokers = 1;
   int32_t default_partitions = 1;  // partitions of auto-created topics
   bool auto_create_topics = true;
   bool strict_replication_factor = false;  // reject replication factor > broker count like Kafka
@@ -74,9 +77,12 @@ class broker {
   // Stops serving and closes every connection. Idempotent.
   void stop();
 
-  // "host:port" for clients' bootstrap.servers. Valid after start().
+  // "host:port" of every broker, comma-separated, for clients' bootstrap.servers. Valid after
+  // start().
   std::string bootstrap() const;
-  uint16_t port() const;
+  uint16_t port() const;                  // the first broker's port
+  uint16_t port(int32_t broker_id) const;  // 0 for an unknown id
+  std::vector<int32_t> broker_ids() const;  // in id order
   // "http://127.0.0.1:PORT" of the admin API, or "" when it is off.
   std::string admin_url() const;
 
