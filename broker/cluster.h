@@ -60,9 +60,11 @@ struct producer_state {
 
 struct partition_state {
   int32_t index = 0;
-  int32_t leader_id = 0;
-  int32_t leader_epoch = 0;
-  std::vector<int32_t> replicas;
+  int32_t leader_id = 0;      // -1: leaderless (every replica down)
+  int32_t leader_epoch = 0;   // bumped on every leader change
+  std::vector<int32_t> replicas;  // assigned brokers, the preferred leader first
+  std::vector<int32_t> isr;       // in-sync replicas: the live replicas (the one log is shared), or
+                                  // the last leader alone while leaderless, as Kafka keeps it
   std::unique_ptr<storage::partition_log> log;
   std::vector<append_waiter*> waiters;  // woken (and cleared) on every append
   std::unordered_map<int64_t, producer_state> producers;  // idempotent producers by id
@@ -87,7 +89,10 @@ struct topic_state {
   std::string name;
   proto::uuid id;
   topic_configs configs;
-  int16_t replication_factor = 1;  // as requested; one replica is stored
+  int16_t replication_factor = 1;  // replicas of each partition, what every front end reports
+  // What was asked for (stored; the replica count is derived from it and the brokers at startup).
+  // Larger than replication_factor when the lenient mode capped it at the live broker count.
+  int16_t requested_replication_factor = 1;
   std::vector<std::shared_ptr<partition_state>> partitions;
 
   partition_state* partition(int32_t i) {
@@ -156,8 +161,16 @@ class cluster {
   // Deletes a topic and its stored data; parked fetches on it are woken.
   topic_error delete_topic(const std::string& name);
 
-  // Grows a topic to `count` partitions. INVALID_PARTITIONS unless count > current.
-  topic_error create_partitions(topic_state& t, int32_t count, bool validate_only);
+  // Grows a topic to `count` partitions, placed like Kafka's addPartitions (start at partition
+  // 0's preferred leader) or as given in `assignments` (one replica list per new partition, each
+  // as long as the topic's replication factor). INVALID_PARTITIONS unless count > current;
+  // INVALID_REPLICA_ASSIGNMENT; INVALID_REPLICATION_FACTOR (strict mode, too few live brokers).
+  topic_error create_partitions(topic_state& t, int32_t count, bool validate_only,
+                                const std::vector<std::vector<int32_t>>& assignments = {});
+
+  // The replica count a topic created now with `requested` (-1 = default 1) gets: the request,
+  // capped at the live broker count unless --strict-replication-factor (then create_topic refuses).
+  int16_t replicas_for(int16_t requested) const;
 
   // Auto-creation (Metadata/Produce) if enabled and the name is legal: returns the topic or null.
   topic_state* auto_create(const std::string& name);
@@ -174,7 +187,16 @@ class cluster {
   void on_topic_deleted(std::function<void(const std::string&)> f) { deleted_observers_.push_back(std::move(f)); }
 
  private:
-  topic_error add_partitions(topic_state& t, int32_t count);
+  // Opens one log per new partition and sets its replicas (leader: the first live one).
+  topic_error add_partitions(topic_state& t, const std::vector<std::vector<int32_t>>& assignment);
+  // INVALID_REPLICA_ASSIGNMENT unless every list names known brokers once each, has
+  // `replication_factor` entries (when > 0) and at least one live broker.
+  topic_error check_assignment(const std::vector<std::vector<int32_t>>& assignment, int32_t replication_factor) const;
+  // Default placement of `count` partitions from `first` with `rf` replicas over the live
+  // brokers; INVALID_REPLICATION_FACTOR when rf is above the live count and either strict mode is
+  // on or no broker is live; otherwise rf is capped there.
+  topic_error place(const std::string& topic, int32_t first, int32_t count, int32_t rf, int32_t start_broker,
+                    std::vector<std::vector<int32_t>>& out) const;
   topic_error persist(const topic_state& t);
 
   broker_config cfg_;

@@ -63,11 +63,17 @@ std::string broker::admin_url() const {
 }
 
 void broker::create_topic(const std::string& name, int32_t partitions, const std::map<std::string, std::string>& configs) {
+  create_topic(name, partitions, -1, configs);
+}
+
+void broker::create_topic(const std::string& name, int32_t partitions, int16_t replication_factor,
+                          const std::map<std::string, std::string>& configs) {
   auto& srv = *impl_->srv;
   throw_if(srv.call([&] {
     mk::cluster::create_spec spec;
     spec.name = name;
     spec.partitions = partitions;
+    spec.replication_factor = replication_factor;
     spec.configs = configs;
     return srv.services().topics.create(spec);
   }));

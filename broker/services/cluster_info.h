@@ -28,6 +28,7 @@ class cluster_service {
 
   const std::vector<node_info>& nodes() const { return state_.nodes(); }
   const node_info* node(int32_t id) const { return state_.node(id); }
+  bool node_up(int32_t id) const { return state_.node_up(id); }
   int32_t controller_id() const { return state_.controller_id(); }
   const std::string& cluster_id() const { return state_.cluster_id(); }
   const char* storage() const { return storage_name_; }

@@ -89,6 +89,11 @@ class broker {
   // Creates a topic; throws minikafka::error (e.g. TOPIC_ALREADY_EXISTS).
   void create_topic(const std::string& name, int32_t partitions = 1,
                     const std::map<std::string, std::string>& configs = {});
+  // The same with a replication factor: replicas are placed over the live brokers as Kafka
+  // does; more than there are live brokers is capped at their count, or refused
+  // (INVALID_REPLICATION_FACTOR) with strict_replication_factor.
+  void create_topic(const std::string& name, int32_t partitions, int16_t replication_factor,
+                    const std::map<std::string, std::string>& configs = {});
   // Deletes a topic and its data; throws minikafka::error when it does not exist.
   void delete_topic(const std::string& name);
   // Names of all topics.

@@ -120,4 +120,116 @@ TEST(ClusterListeners, OneBrokerIsUnchanged) {
   EXPECT_EQ(metadata_from(b.port()).brokers.size(), 1u);
 }
 
+// ------------------------------------------------------------------------------ placement
+
+const metadata_response::metadata_response_topic& only_topic(const metadata_response& md) {
+  EXPECT_EQ(md.topics.size(), 1u);
+  return md.topics.front();
+}
+
+TEST(ClusterPlacement, ReplicationFactorThreeGivesThreeReplicasInSyncOnEveryBroker) {
+  minikafka::broker b(three_brokers());
+  b.start();
+  b.create_topic("rf3", 6, int16_t{3});
+  auto md = metadata_from(b.port(2), std::vector<std::string>{"rf3"});
+  const auto& t = only_topic(md);
+  ASSERT_EQ(t.partitions.size(), 6u);
+  std::map<int32_t, int> leaders;
+  for (const auto& p : t.partitions) {
+    EXPECT_EQ(p.error_code, 0);
+    std::vector<int32_t> sorted = p.replica_nodes;
+    std::sort(sorted.begin(), sorted.end());
+    EXPECT_EQ(sorted, (std::vector<int32_t>{1, 2, 3}));
+    EXPECT_EQ(p.isr_nodes, p.replica_nodes);
+    EXPECT_EQ(p.leader_id, p.replica_nodes.front());  // the preferred replica leads
+    EXPECT_TRUE(p.offline_replicas.empty());
+    leaders[p.leader_id]++;
+  }
+  EXPECT_EQ(leaders, (std::map<int32_t, int>{{1, 2}, {2, 2}, {3, 2}}));  // spread evenly
+}
+
+TEST(ClusterPlacement, ReplicationFactorAboveBrokersIsCappedAndReportedOneWay) {
+  minikafka::broker b(three_brokers());
+  b.start();
+  client c(b.port());
+  create_topics_request req;
+  auto& t = req.topics.emplace_back();
+  t.name = "rf5";
+  t.num_partitions = 2;
+  t.replication_factor = 5;
+  auto resp = c.call(req, 7);
+  ASSERT_EQ(resp.topics.size(), 1u);
+  EXPECT_EQ(resp.topics[0].error_code, 0);
+  EXPECT_EQ(resp.topics[0].replication_factor, 3);
+  auto md = metadata_from(b.port(), std::vector<std::string>{"rf5"});
+  for (const auto& p : only_topic(md).partitions) EXPECT_EQ(p.replica_nodes.size(), 3u);
+  auto topics = get_json(admin_port_of(b), "/v1/topics");
+  ASSERT_EQ(topics.size(), 1u);
+  EXPECT_EQ(topics[0]["replication_factor"], 3);
+  auto detail = get_json(admin_port_of(b), "/v1/topics/rf5");
+  for (const auto& p : detail["partition_details"]) {
+    EXPECT_EQ(p["replicas"].size(), 3u);
+    EXPECT_EQ(p["isr"], p["replicas"]);
+  }
+}
+
+TEST(ClusterPlacement, StrictModeRefusesMoreReplicasThanBrokers) {
+  auto o = three_brokers();
+  o.strict_replication_factor = true;
+  minikafka::broker b(o);
+  b.start();
+  EXPECT_NO_THROW(b.create_topic("ok3", 1, int16_t{3}));
+  try {
+    b.create_topic("too-many", 1, int16_t{4});
+    FAIL() << "replication factor 4 on 3 brokers was accepted";
+  } catch (const minikafka::error& e) {
+    EXPECT_EQ(e.code(), 38);  // INVALID_REPLICATION_FACTOR
+  }
+}
+
+TEST(ClusterPlacement, ManualAssignmentsAreKeptAndChecked) {
+  minikafka::broker b(three_brokers());
+  b.start();
+  client c(b.port());
+  auto create = [&](const std::string& name, std::vector<std::vector<int32_t>> replicas) {
+    create_topics_request req;
+    auto& t = req.topics.emplace_back();
+    t.name = name;
+    t.num_partitions = -1;
+    t.replication_factor = -1;
+    for (size_t i = 0; i < replicas.size(); ++i) {
+      auto& a = t.assignments.emplace_back();
+      a.partition_index = static_cast<int32_t>(i);
+      a.broker_ids = replicas[i];
+    }
+    return c.call(req, 7).topics.at(0).error_code;
+  };
+  EXPECT_EQ(create("manual", {{3, 1}, {2, 3}}), 0);
+  auto md = metadata_from(b.port(), std::vector<std::string>{"manual"});
+  EXPECT_EQ(only_topic(md).partitions[0].replica_nodes, (std::vector<int32_t>{3, 1}));
+  EXPECT_EQ(only_topic(md).partitions[0].leader_id, 3);
+  EXPECT_EQ(only_topic(md).partitions[1].leader_id, 2);
+  EXPECT_EQ(create("unknown-broker", {{4}}), 39);   // INVALID_REPLICA_ASSIGNMENT
+  EXPECT_EQ(create("duplicate", {{1, 1}}), 39);
+  EXPECT_EQ(create("uneven", {{1, 2}, {3}}), 39);
+
+  // CreatePartitions: placed like Kafka's addPartitions, or as assigned.
+  create_partitions_request grow;
+  auto& g = grow.topics.emplace_back();
+  g.name = "manual";
+  g.count = 3;
+  g.assignments.emplace();
+  g.assignments->emplace_back().broker_ids = {1, 2};
+  EXPECT_EQ(c.call(grow, 3).results.at(0).error_code, 0);
+  md = metadata_from(b.port(), std::vector<std::string>{"manual"});
+  EXPECT_EQ(only_topic(md).partitions.at(2).replica_nodes, (std::vector<int32_t>{1, 2}));
+  g.count = 4;
+  g.assignments->front().broker_ids = {1};  // the topic has 2 replicas per partition
+  EXPECT_EQ(c.call(grow, 3).results.at(0).error_code, 39);
+  g.assignments.reset();
+  EXPECT_EQ(c.call(grow, 3).results.at(0).error_code, 0);
+  md = metadata_from(b.port(), std::vector<std::string>{"manual"});
+  EXPECT_EQ(only_topic(md).partitions.at(3).replica_nodes.size(), 2u);
+}
+
 }  // namespace
