@@ -31,6 +31,7 @@ api_table api_table::defaults() {
       h::sync_entry<delete_records_request, delete_records_response, &h::delete_records>(),
       h::sync_entry<delete_groups_request, delete_groups_response, &h::delete_groups>(),
       h::sync_entry<offset_delete_request, offset_delete_response, &h::offset_delete>(),
+      h::sync_entry<offset_for_leader_epoch_request, offset_for_leader_epoch_response, &h::offset_for_leader_epoch>(),
   };
   t.index();
   return t;

@@ -25,6 +25,7 @@ cluster::cluster(const broker_config& cfg, storage::storage_engine& engine)
                           std::chrono::system_clock::now().time_since_epoch()).count() << 8;
   const std::string host = advertised_host(cfg_);
   for (int32_t i = 0; i < std::max(cfg_.brokers, 1); ++i) nodes_.push_back(node_info{cfg_.node_id + i, host, 0, std::nullopt, true});
+  init_coordinators();
 }
 
 void cluster::set_node_port(int32_t id, uint16_t port) {
@@ -183,6 +184,7 @@ topic_error cluster::add_partitions(topic_state& t, const std::vector<std::vecto
     p->leader_id = p->isr.empty() ? -1 : p->isr.front();
     if (p->isr.empty() && !replicas.empty()) p->isr = {replicas.front()};
     p->log = std::move(log.value());
+    init_epochs(*p);
     t.partitions.push_back(std::move(p));
   }
   return {};

@@ -65,6 +65,9 @@ struct partition_state {
   std::vector<int32_t> replicas;  // assigned brokers, the preferred leader first
   std::vector<int32_t> isr;       // in-sync replicas: the live replicas (the one log is shared), or
                                   // the last leader alone while leaderless, as Kafka keeps it
+  // Leader epochs and the offset each began at, oldest first (OffsetForLeaderEpoch). Appended
+  // batches carry the current epoch in their partitionLeaderEpoch field, as Kafka stamps them.
+  std::vector<std::pair<int32_t, int64_t>> epoch_starts;
   std::unique_ptr<storage::partition_log> log;
   std::vector<append_waiter*> waiters;  // woken (and cleared) on every append
   std::unordered_map<int64_t, producer_state> producers;  // idempotent producers by id
@@ -117,6 +120,18 @@ struct topic_error {
   std::string message;
   explicit operator bool() const { return code != proto::error_code::none; }
 };
+
+// OffsetForLeaderEpoch's answer for `requested_epoch` (Kafka's LeaderEpochFileCache.endOffsetFor):
+// the current epoch ends at the log end; an older one where the next known epoch began; one newer
+// than any known, or -1, is undefined (-1, -1).
+struct epoch_end {
+  int32_t epoch = -1;
+  int64_t end_offset = -1;
+};
+epoch_end end_offset_for_epoch(const partition_state& p, int32_t requested_epoch);
+
+// Which coordinator a FindCoordinator key asks for (its key_type).
+enum class coordinator_kind : int8_t { group = 0, transaction = 1 };
 
 class cluster {
  public:
@@ -183,6 +198,37 @@ class cluster {
   // ids, partition counts, configs and each partition's log. Returns an error on storage failure.
   topic_error recover();
 
+  // ---- Leadership and brokers going down and up (cluster_leadership.cc). Every leader change
+  // bumps the partition's leader epoch and wakes its parked fetches, which then answer
+  // NOT_LEADER_OR_FOLLOWER at once.
+
+  // A broker goes down: the partitions it led move to their first live in-sync replica, or
+  // become leaderless (-1) when none is left; it leaves every ISR (but stays the last member of
+  // a leaderless partition's, as in Kafka); group-coordinator moves to it are forgotten; the
+  // controller moves to the lowest live id. No-op when unknown or already down.
+  void broker_down(int32_t id);
+  // A broker comes back: it rejoins the ISR of its partitions (the log is shared, so it is
+  // caught up at once) and takes the lead of the leaderless ones whose last in-sync replica it
+  // was. Leadership that moved elsewhere stays there.
+  void broker_up(int32_t id);
+  // Moves the leadership of `p` to `broker`, which must be up (checked by the caller). A broker
+  // that is not a replica takes the old leader's place in the replica list (the replication
+  // factor stays). Returns false when `broker` already leads.
+  bool move_leader(partition_state& p, int32_t broker);
+  // ElectLeaders for one partition: PREFERRED (0) makes the first replica lead when it is live
+  // (ELECTION_NOT_NEEDED when it already leads, PREFERRED_LEADER_NOT_AVAILABLE when it is down);
+  // UNCLEAN (1) gives a leaderless partition its first live replica (ELECTION_NOT_NEEDED when it
+  // has a leader, ELIGIBLE_LEADERS_NOT_AVAILABLE when no replica is live).
+  proto::error_code elect_leader(partition_state& p, int8_t election_type);
+
+  // The broker coordinating a group or a transactional id: the leader of its partition of
+  // Kafka's __consumer_offsets / __transaction_state (50 partitions each, kept internally and
+  // never shown as topics, replicated on min(3, brokers) brokers like the others), unless the
+  // group's coordinator was moved. -1 when that partition has no live leader.
+  int32_t coordinator(coordinator_kind kind, const std::string& key) const;
+  // Makes `broker` (up; checked by the caller) coordinate `group` until it goes down.
+  void move_coordinator(const std::string& group, int32_t broker);
+
   // Observers called after a topic is deleted (groups drop their offsets, etc.).
   void on_topic_deleted(std::function<void(const std::string&)> f) { deleted_observers_.push_back(std::move(f)); }
 
@@ -199,9 +245,23 @@ class cluster {
                     std::vector<std::vector<int32_t>>& out) const;
   topic_error persist(const topic_state& t);
 
+  void init_coordinators();
+  // Sets a new leader (or -1): epoch bump, epoch history, parked fetches woken.
+  void change_leader(partition_state& p, int32_t leader);
+  // Epoch history of a partition just opened: a recovered log continues from the epoch its last
+  // batch carries, so clients never see epochs go back after a restart.
+  void init_epochs(partition_state& p);
+  template <typename F>
+  void for_each_partition(F&& f);  // topics' partitions and the coordinator partitions
+
   broker_config cfg_;
   storage::storage_engine& engine_;
   int32_t controller_id_;
+  // The partitions of __consumer_offsets and __transaction_state (no logs): only their leaders
+  // matter, as the coordinators of the keys that hash to them.
+  std::vector<partition_state> offsets_partitions_;
+  std::vector<partition_state> txn_partitions_;
+  std::map<std::string, int32_t> coordinator_moves_;  // group -> broker (move_coordinator)
   std::vector<node_info> nodes_;
   std::map<std::string, std::unique_ptr<topic_state>> topics_;
   std::unordered_map<std::string, topic_state*> by_id_;  // key: uuid hex

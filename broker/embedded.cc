@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cctype>
+#include <optional>
 
 #include "broker/server.h"
 
@@ -40,6 +41,12 @@ void throw_if(const mk::topic_error& e) {
   std::string name = mk::proto::error_name(e.code);
   for (auto& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   throw error(mk::proto::code(e.code), name + ": " + e.message);
+}
+void throw_if(const mk::services::cluster_op_result& r) {
+  if (!r) return;
+  std::string name = mk::proto::error_name(r.code);
+  for (auto& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  throw error(mk::proto::code(r.code), name + ": " + r.message);
 }
 }  // namespace
 
@@ -112,6 +119,52 @@ std::vector<partition_lag> broker::group_lag(const std::string& group_id) const 
       out.push_back(partition_lag{l.topic, l.partition, l.committed, l.end_offset, l.lag});
     return out;
   });
+}
+
+}  // namespace minikafka
+
+namespace minikafka {
+
+void broker::broker_down(int32_t broker_id) {
+  auto& srv = *impl_->srv;
+  throw_if(srv.call([&] { return srv.services().cluster.broker_down(broker_id); }));
+}
+
+void broker::broker_up(int32_t broker_id) {
+  auto& srv = *impl_->srv;
+  throw_if(srv.call([&] { return srv.services().cluster.broker_up(broker_id); }));
+}
+
+bool broker::broker_is_up(int32_t broker_id) const {
+  auto& srv = *impl_->srv;
+  return srv.call([&] { return srv.services().cluster.node_up(broker_id); });
+}
+
+void broker::move_leader(const std::string& topic, int32_t partition, int32_t broker_id) {
+  auto& srv = *impl_->srv;
+  throw_if(srv.call([&] { return srv.services().cluster.move_leader(topic, partition, broker_id); }));
+}
+
+void broker::move_coordinator(const std::string& group_id, int32_t broker_id) {
+  auto& srv = *impl_->srv;
+  throw_if(srv.call([&] { return srv.services().cluster.move_coordinator(group_id, broker_id); }));
+}
+
+partition_info broker::partition(const std::string& topic, int32_t partition) const {
+  auto& srv = *impl_->srv;
+  auto info = srv.call([&]() -> std::optional<partition_info> {
+    auto* t = srv.services().topics.find(topic);
+    auto* p = t ? t->partition(partition) : nullptr;
+    if (!p) return std::nullopt;
+    return partition_info{p->leader_id, p->leader_epoch, p->replicas, p->isr};
+  });
+  if (!info) throw error(3, "UNKNOWN_TOPIC_OR_PARTITION: " + topic + "-" + std::to_string(partition));
+  return *info;
+}
+
+int32_t broker::coordinator(const std::string& group_id) const {
+  auto& srv = *impl_->srv;
+  return srv.call([&] { return srv.services().cluster.coordinator(mk::coordinator_kind::group, group_id); });
 }
 
 }  // namespace minikafka

@@ -58,6 +58,22 @@ server::server(broker_config cfg, std::unique_ptr<storage::storage_engine> engin
     l->env = std::make_unique<listener_env>(listener_env{*l->dispatch, metrics_, cfg_.max_request_size, l->connections});
     nodes_.push_back(std::move(l));
   }
+  // Brokers going down and up (cluster_service::broker_down/up) close and reopen listeners.
+  services_->cluster.set_listener_switch([this](int32_t id, bool up) -> std::string {
+    node_listener* n = find_node(id);
+    if (!n) return "unknown broker";
+    if (!up) {
+      close_listener(*n);
+      return {};
+    }
+    if (!running_ || stopping_) return {};  // start() listens on every live node
+    try {
+      listen(*n, n->port);
+    } catch (const std::exception& ex) {
+      return ex.what();
+    }
+    return {};
+  });
   compactor_ = std::make_unique<log_compactor>();
   group_timer_ = std::make_unique<asio::steady_timer>(io_);
   housekeeping_timer_ = std::make_unique<asio::steady_timer>(io_);
@@ -206,6 +222,9 @@ void server::start() {
     io_.poll();  // let the accept loops see their closed acceptors
     throw;
   }
+  // Brokers taken down before start() keep their (now known) port but do not accept.
+  for (auto& n : nodes_)
+    if (!cluster_->node_up(n->id)) close_listener(*n);
   if (cfg_.admin_port >= 0) {
     admin_ctx_ = std::make_unique<admin_context>(admin_context{
         *services_, metrics_, [this] { return running_.load(); }, [this] { return connection_count(); }});

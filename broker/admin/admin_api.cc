@@ -67,6 +67,7 @@ http_response route(admin_context& ctx, const http_request& req) {
     }
     if (parts[1] == "topics") return topic_routes(ctx, req, parts);
     if (parts[1] == "groups") return group_routes(ctx, req, parts);
+    if (is_cluster_route(parts)) return cluster_routes(ctx, req, parts);
   }
   return no_route(req);
 }

@@ -84,6 +84,8 @@ proto::init_producer_id_response init_producer_id(request_context& ctx, proto::i
 proto::delete_records_response delete_records(request_context& ctx, proto::delete_records_request& req);
 proto::describe_configs_response describe_configs(request_context& ctx, proto::describe_configs_request& req);
 proto::find_coordinator_response find_coordinator(request_context& ctx, proto::find_coordinator_request& req);
+proto::offset_for_leader_epoch_response offset_for_leader_epoch(request_context& ctx,
+                                                                proto::offset_for_leader_epoch_request& req);
 
 // Consumer groups (handlers/groups.cc).
 asio::awaitable<proto::join_group_response> join_group(request_context& ctx, proto::join_group_request& req);

@@ -22,7 +22,7 @@ struct broker_services {
   broker_services(::mk::cluster& state, groups::group_coordinator& gc, storage::metadata_store& store, clock& clk,
                   const broker_config& cfg, const char* storage_name, std::function<void()> groups_changed)
       : topics(state), records(clk, cfg), groups(gc, state, store, clk, std::move(groups_changed)),
-        cluster(state, clk, storage_name) {}
+        cluster(state, groups, clk, storage_name) {}
 
   topics_service topics;
   records_service records;

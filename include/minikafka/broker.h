@@ -51,6 +51,14 @@ struct partition_lag {
   int64_t lag = 0;          // end_offset - committed, or end_offset - log start when nothing is committed
 };
 
+// Where one partition lives in the (simulated) cluster.
+struct partition_info {
+  int32_t leader = -1;  // -1: no live leader
+  int32_t leader_epoch = 0;
+  std::vector<int32_t> replicas;  // the preferred leader first
+  std::vector<int32_t> isr;       // in-sync replicas
+};
+
 // Thrown by broker operations that fail (the message carries Kafka's error name and text).
 class error : public std::runtime_error {
  public:
@@ -102,6 +110,29 @@ class broker {
   int64_t end_offset(const std::string& topic, int32_t partition) const;
   // Per-partition lag of a consumer group over every partition it committed to.
   std::vector<partition_lag> group_lag(const std::string& group_id) const;
+
+  // ---- The simulated cluster (broker_options::brokers > 1), the same operations as the admin
+  // API's /v1/control routes. They throw minikafka::error when refused: BROKER_NOT_AVAILABLE (8)
+  // for an unknown broker id, UNKNOWN_TOPIC_OR_PARTITION (3), LEADER_NOT_AVAILABLE (5) /
+  // COORDINATOR_NOT_AVAILABLE (15) for a move to a broker that is down, INVALID_GROUP_ID (24).
+
+  // Takes a broker down: its listener closes every connection and refuses new ones; partitions
+  // it led move to another live in-sync replica (leader epoch bumped) or are left without a
+  // leader; groups it coordinated move. Idempotent.
+  void broker_down(int32_t broker_id);
+  // Brings it back on the same port, as a follower (leadership stays where it moved). Idempotent.
+  void broker_up(int32_t broker_id);
+  bool broker_is_up(int32_t broker_id) const;
+  // Moves the leadership of topic/partition to `broker_id` (leader epoch bumped); a broker that is
+  // not a replica replaces the old leader among the replicas.
+  void move_leader(const std::string& topic, int32_t partition, int32_t broker_id);
+  // Makes `broker_id` coordinate the group (which need not exist yet); the old coordinator
+  // answers NOT_COORDINATOR.
+  void move_coordinator(const std::string& group_id, int32_t broker_id);
+  // Leader, epoch, replicas and ISR of a partition; throws when missing.
+  partition_info partition(const std::string& topic, int32_t partition) const;
+  // The broker coordinating a group, -1 when none is available.
+  int32_t coordinator(const std::string& group_id) const;
 
  private:
   struct impl;
