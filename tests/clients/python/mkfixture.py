@@ -84,16 +84,16 @@ def broker_binary():
     return path
 
 
-def expected_brokers(args):
-    """How many "kafka" banner lines a broker started with `args` prints (--brokers, else
-    $MINIKAFKA_BROKERS, else 1)."""
+def expected_brokers(args, env=None):
+    """How many "kafka" banner lines a broker started with `args` (and environment `env`,
+    default os.environ) prints: --brokers, else MINIKAFKA_BROKERS, else 1."""
     args = list(args)
     for i, a in enumerate(args):
         if a == "--brokers" and i + 1 < len(args):
             return int(args[i + 1])
         if a.startswith("--brokers="):
             return int(a.split("=", 1)[1])
-    return int(os.environ.get("MINIKAFKA_BROKERS", "1") or "1")
+    return int((os.environ if env is None else env).get("MINIKAFKA_BROKERS", "1") or "1")
 
 
 def _set_parent_death_signal():
