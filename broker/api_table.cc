@@ -32,6 +32,9 @@ api_table api_table::defaults() {
       h::sync_entry<delete_groups_request, delete_groups_response, &h::delete_groups>(),
       h::sync_entry<offset_delete_request, offset_delete_response, &h::offset_delete>(),
       h::sync_entry<offset_for_leader_epoch_request, offset_for_leader_epoch_response, &h::offset_for_leader_epoch>(),
+      h::sync_entry<elect_leaders_request, elect_leaders_response, &h::elect_leaders>(),
+      h::sync_entry<describe_cluster_request, describe_cluster_response, &h::describe_cluster>(),
+      h::sync_entry<describe_topic_partitions_request, describe_topic_partitions_response, &h::describe_topic_partitions>(),
   };
   t.index();
   return t;

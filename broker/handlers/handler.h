@@ -87,6 +87,12 @@ proto::find_coordinator_response find_coordinator(request_context& ctx, proto::f
 proto::offset_for_leader_epoch_response offset_for_leader_epoch(request_context& ctx,
                                                                 proto::offset_for_leader_epoch_request& req);
 
+// The cluster as admin clients see it (handlers/cluster_admin.cc).
+proto::elect_leaders_response elect_leaders(request_context& ctx, proto::elect_leaders_request& req);
+proto::describe_cluster_response describe_cluster(request_context& ctx, proto::describe_cluster_request& req);
+proto::describe_topic_partitions_response describe_topic_partitions(request_context& ctx,
+                                                                    proto::describe_topic_partitions_request& req);
+
 // Consumer groups (handlers/groups.cc).
 asio::awaitable<proto::join_group_response> join_group(request_context& ctx, proto::join_group_request& req);
 asio::awaitable<proto::sync_group_response> sync_group(request_context& ctx, proto::sync_group_request& req);

@@ -72,5 +72,7 @@
 #include "protocol/generated/describe_log_dirs_response.h"
 #include "protocol/generated/describe_topic_partitions_request.h"
 #include "protocol/generated/describe_topic_partitions_response.h"
+#include "protocol/generated/elect_leaders_request.h"
+#include "protocol/generated/elect_leaders_response.h"
 #include "protocol/generated/consumer_protocol_subscription.h"
 #include "protocol/generated/consumer_protocol_assignment.h"

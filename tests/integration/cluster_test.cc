@@ -635,6 +635,126 @@ TEST(ClusterCoordinators, NoLiveBrokerMeansCoordinatorNotAvailable) {
   EXPECT_EQ(find_group(b.port(3), group).error_code, COORDINATOR_NOT_AVAILABLE);
 }
 
+// ----------------------------------------------------------------- admin APIs of the cluster
+
+elect_leaders_response elect(client& c, int8_t type, std::optional<std::map<std::string, std::vector<int32_t>>> parts) {
+  elect_leaders_request req;
+  req.election_type = type;
+  if (parts) {
+    req.topic_partitions.emplace();
+    for (const auto& [t, ps] : *parts) req.topic_partitions->push_back({t, ps, {}});
+  }
+  return call_as<elect_leaders_response>(c, req, 2);
+}
+
+TEST(ClusterAdminApis, ElectLeadersMovesLeadershipBackToThePreferredReplica) {
+  minikafka::broker b(three_brokers());
+  b.start();
+  b.create_topic("t", 3, int16_t{3});
+  const auto before = b.partition("t", 0);
+  b.broker_down(before.replicas[0]);
+  b.broker_up(before.replicas[0]);
+  ASSERT_NE(b.partition("t", 0).leader, before.replicas[0]);  // leadership stayed where it moved
+  client c(b.port(other_than(before.replicas[0])));
+  auto r = elect(c, 0, std::map<std::string, std::vector<int32_t>>{{"t", {0, 1, 7}}});
+  EXPECT_EQ(r.error_code, 0);
+  ASSERT_EQ(r.replica_election_results.size(), 1u);
+  const auto& pr = r.replica_election_results[0].partition_result;
+  ASSERT_EQ(pr.size(), 3u);
+  EXPECT_EQ(pr[0].error_code, 0);
+  EXPECT_FALSE(pr[0].error_message.has_value());
+  EXPECT_EQ(pr[1].error_code, 84);  // ELECTION_NOT_NEEDED
+  EXPECT_EQ(pr[2].error_code, 3);   // UNKNOWN_TOPIC_OR_PARTITION
+  EXPECT_EQ(b.partition("t", 0).leader, before.replicas[0]);
+  EXPECT_EQ(b.partition("t", 0).leader_epoch, before.leader_epoch + 2);
+  // Null partitions: every partition; only those not ELECTION_NOT_NEEDED are listed.
+  b.broker_down(before.replicas[0]);
+  b.broker_up(before.replicas[0]);
+  auto all = elect(c, 0, std::nullopt);
+  ASSERT_EQ(all.replica_election_results.size(), 1u);
+  ASSERT_EQ(all.replica_election_results[0].partition_result.size(), 1u);
+  EXPECT_EQ(all.replica_election_results[0].partition_result[0].partition_id, 0);
+  // A preferred replica that is down cannot lead.
+  b.broker_down(before.replicas[0]);
+  auto down = elect(c, 0, std::map<std::string, std::vector<int32_t>>{{"t", {0}}});
+  EXPECT_EQ(down.replica_election_results[0].partition_result[0].error_code, 80);  // PREFERRED_LEADER_NOT_AVAILABLE
+}
+
+TEST(ClusterAdminApis, UncleanElectionGivesALeaderlessPartitionAnyLiveReplica) {
+  minikafka::broker b(three_brokers());
+  b.start();
+  b.create_topic("t", 1, int16_t{2});
+  auto info = b.partition("t", 0);
+  b.broker_down(info.replicas[0]);
+  b.broker_down(info.replicas[1]);
+  b.broker_up(info.replicas[0]);  // not the last in-sync replica: still leaderless
+  const int32_t third = 6 - info.replicas[0] - info.replicas[1];
+  client c(b.port(third));
+  EXPECT_EQ(elect(c, 0, std::map<std::string, std::vector<int32_t>>{{"t", {0}}})
+                .replica_election_results[0].partition_result[0].error_code,
+            80);
+  auto r = elect(c, 1, std::map<std::string, std::vector<int32_t>>{{"t", {0}}});
+  EXPECT_EQ(r.replica_election_results[0].partition_result[0].error_code, 0);
+  EXPECT_EQ(b.partition("t", 0).leader, info.replicas[0]);
+  EXPECT_EQ(elect(c, 1, std::map<std::string, std::vector<int32_t>>{{"t", {0}}})
+                .replica_election_results[0].partition_result[0].error_code,
+            84);
+  elect_leaders_request bad;
+  bad.election_type = 5;
+  EXPECT_EQ(call_as<elect_leaders_response>(c, bad, 1).error_code, 42);  // INVALID_REQUEST
+}
+
+TEST(ClusterAdminApis, DescribeClusterListsTheLiveBrokersAndController) {
+  minikafka::broker b(three_brokers());
+  b.start();
+  b.broker_down(1);
+  client c(b.port(2));
+  describe_cluster_request req;
+  req.include_cluster_authorized_operations = true;
+  auto r = call_as<describe_cluster_response>(c, req, 1);
+  EXPECT_EQ(r.error_code, 0);
+  EXPECT_EQ(r.controller_id, 2);
+  ASSERT_EQ(r.brokers.size(), 2u);
+  EXPECT_EQ(r.brokers[0].broker_id, 2);
+  EXPECT_EQ(r.brokers[1].port, b.port(3));
+  EXPECT_EQ(r.cluster_id, "minikafka-cluster");
+  EXPECT_NE(r.cluster_authorized_operations, INT32_MIN);
+  req.endpoint_type = 2;
+  EXPECT_EQ(call_as<describe_cluster_response>(c, req, 1).error_code, 115);  // UNSUPPORTED_ENDPOINT_TYPE
+}
+
+TEST(ClusterAdminApis, DescribeTopicPartitionsPagesWithACursor) {
+  minikafka::broker b(three_brokers());
+  b.start();
+  b.create_topic("a", 3, int16_t{2});
+  b.create_topic("b", 2, int16_t{3});
+  client c(b.port(1));
+  describe_topic_partitions_request req;
+  req.response_partition_limit = 2;
+  std::vector<std::pair<std::string, int32_t>> seen;
+  for (int page = 0; page < 5; ++page) {
+    auto r = call_as<describe_topic_partitions_response>(c, req, 0);
+    for (const auto& t : r.topics) {
+      EXPECT_EQ(t.error_code, 0);
+      for (const auto& p : t.partitions) {
+        seen.emplace_back(*t.name, p.partition_index);
+        auto info = b.partition(*t.name, p.partition_index);
+        EXPECT_EQ(p.leader_id, info.leader);
+        EXPECT_EQ(p.replica_nodes, info.replicas);
+        EXPECT_EQ(p.isr_nodes, info.isr);
+      }
+    }
+    if (!r.next_cursor) break;
+    req.cursor.emplace();
+    req.cursor->topic_name = r.next_cursor->topic_name;
+    req.cursor->partition_index = r.next_cursor->partition_index;
+  }
+  EXPECT_EQ(seen, (std::vector<std::pair<std::string, int32_t>>{{"a", 0}, {"a", 1}, {"a", 2}, {"b", 0}, {"b", 1}}));
+  describe_topic_partitions_request missing;
+  missing.topics.push_back({"nope", {}});
+  EXPECT_EQ(call_as<describe_topic_partitions_response>(c, missing, 0).topics.at(0).error_code, 3);
+}
+
 // ------------------------------------------------------------------------------ over HTTP
 
 TEST(ClusterHttp, ControlRoutesMoveBrokersLeadersAndCoordinators) {
