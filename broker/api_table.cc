@@ -38,6 +38,10 @@ api_table api_table::defaults() {
       h::sync_entry<describe_producers_request, describe_producers_response, &h::describe_producers>(),
       h::sync_entry<describe_transactions_request, describe_transactions_response, &h::describe_transactions>(),
       h::sync_entry<list_transactions_request, list_transactions_response, &h::list_transactions>(),
+      h::sync_entry<offset_for_leader_epoch_request, offset_for_leader_epoch_response, &h::offset_for_leader_epoch>(),
+      h::sync_entry<elect_leaders_request, elect_leaders_response, &h::elect_leaders>(),
+      h::sync_entry<describe_cluster_request, describe_cluster_response, &h::describe_cluster>(),
+      h::sync_entry<describe_topic_partitions_request, describe_topic_partitions_response, &h::describe_topic_partitions>(),
   };
   t.index();
   return t;

@@ -8,16 +8,20 @@
 namespace mk {
 
 struct broker_config {
-  int32_t node_id = 1;
+  int32_t node_id = 1;             // id of the first broker
+  // Simulated brokers in this process, one shared state: ids node_id..node_id+brokers-1, each on
+  // its own Kafka listener at port..port+brokers-1 (port 0: each ephemeral).
+  int32_t brokers = 1;
   std::string host = "127.0.0.1";  // address to bind
   uint16_t port = 9092;            // 0 = ephemeral
   std::string advertised_host;     // what Metadata tells clients; empty = host (or 127.0.0.1 for 0.0.0.0)
   std::string cluster_id = "minikafka-cluster";
   int32_t default_partitions = 1;  // num.partitions
   bool auto_create_topics = true;  // auto.create.topics.enable
-  // Kafka rejects a replication factor above the broker count. By default minikafka accepts it
-  // (stores one replica) so scripts written for a 3-broker cluster work unchanged; strict mode
-  // answers INVALID_REPLICATION_FACTOR as Kafka does.
+  // Kafka rejects a replication factor above the (live) broker count. By default minikafka
+  // accepts it and keeps one replica per broker (rf 3 on 1 broker: 1 replica), so scripts written
+  // for a 3-broker cluster work unchanged; strict mode answers INVALID_REPLICATION_FACTOR as
+  // Kafka does.
   bool strict_replication_factor = false;
   size_t max_request_size = 100 * 1024 * 1024;  // socket.request.max.bytes
   int32_t message_max_bytes = 1048588;          // message.max.bytes (topic default max.message.bytes)

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cctype>
+#include <optional>
 
 #include "broker/server.h"
 
@@ -21,6 +22,7 @@ mk::broker_config to_config(const broker_options& o) {
   c.port = o.port;
   c.advertised_host = o.advertised_host;
   c.node_id = o.node_id;
+  c.brokers = o.brokers;
   c.default_partitions = o.default_partitions;
   c.auto_create_topics = o.auto_create_topics;
   c.strict_replication_factor = o.strict_replication_factor;
@@ -40,6 +42,12 @@ void throw_if(const mk::topic_error& e) {
   for (auto& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   throw error(mk::proto::code(e.code), name + ": " + e.message);
 }
+void throw_if(const mk::services::cluster_op_result& r) {
+  if (!r) return;
+  std::string name = mk::proto::error_name(r.code);
+  for (auto& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  throw error(mk::proto::code(r.code), name + ": " + r.message);
+}
 }  // namespace
 
 void set_log_level(const std::string& level) { spdlog::set_level(spdlog::level::from_str(level)); }
@@ -54,17 +62,25 @@ void broker::start() { impl_->srv->start(); }
 void broker::stop() { impl_->srv->stop(); }
 std::string broker::bootstrap() const { return impl_->srv->bootstrap(); }
 uint16_t broker::port() const { return impl_->srv->port(); }
+uint16_t broker::port(int32_t broker_id) const { return impl_->srv->port(broker_id); }
+std::vector<int32_t> broker::broker_ids() const { return impl_->srv->node_ids(); }
 std::string broker::admin_url() const {
   auto p = impl_->srv->admin_port();
   return p ? "http://" + impl_->srv->config().admin_host + ":" + std::to_string(p) : std::string();
 }
 
 void broker::create_topic(const std::string& name, int32_t partitions, const std::map<std::string, std::string>& configs) {
+  create_topic(name, partitions, -1, configs);
+}
+
+void broker::create_topic(const std::string& name, int32_t partitions, int16_t replication_factor,
+                          const std::map<std::string, std::string>& configs) {
   auto& srv = *impl_->srv;
   throw_if(srv.call([&] {
     mk::cluster::create_spec spec;
     spec.name = name;
     spec.partitions = partitions;
+    spec.replication_factor = replication_factor;
     spec.configs = configs;
     return srv.services().topics.create(spec);
   }));
@@ -103,6 +119,52 @@ std::vector<partition_lag> broker::group_lag(const std::string& group_id) const 
       out.push_back(partition_lag{l.topic, l.partition, l.committed, l.end_offset, l.lag});
     return out;
   });
+}
+
+}  // namespace minikafka
+
+namespace minikafka {
+
+void broker::broker_down(int32_t broker_id) {
+  auto& srv = *impl_->srv;
+  throw_if(srv.call([&] { return srv.services().cluster.broker_down(broker_id); }));
+}
+
+void broker::broker_up(int32_t broker_id) {
+  auto& srv = *impl_->srv;
+  throw_if(srv.call([&] { return srv.services().cluster.broker_up(broker_id); }));
+}
+
+bool broker::broker_is_up(int32_t broker_id) const {
+  auto& srv = *impl_->srv;
+  return srv.call([&] { return srv.services().cluster.node_up(broker_id); });
+}
+
+void broker::move_leader(const std::string& topic, int32_t partition, int32_t broker_id) {
+  auto& srv = *impl_->srv;
+  throw_if(srv.call([&] { return srv.services().cluster.move_leader(topic, partition, broker_id); }));
+}
+
+void broker::move_coordinator(const std::string& group_id, int32_t broker_id) {
+  auto& srv = *impl_->srv;
+  throw_if(srv.call([&] { return srv.services().cluster.move_coordinator(group_id, broker_id); }));
+}
+
+partition_info broker::partition(const std::string& topic, int32_t partition) const {
+  auto& srv = *impl_->srv;
+  auto info = srv.call([&]() -> std::optional<partition_info> {
+    auto* t = srv.services().topics.find(topic);
+    auto* p = t ? t->partition(partition) : nullptr;
+    if (!p) return std::nullopt;
+    return partition_info{p->leader_id, p->leader_epoch, p->replicas, p->isr};
+  });
+  if (!info) throw error(3, "UNKNOWN_TOPIC_OR_PARTITION: " + topic + "-" + std::to_string(partition));
+  return *info;
+}
+
+int32_t broker::coordinator(const std::string& group_id) const {
+  auto& srv = *impl_->srv;
+  return srv.call([&] { return srv.services().cluster.coordinator(mk::coordinator_kind::group, group_id); });
 }
 
 }  // namespace minikafka

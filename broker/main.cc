@@ -1,10 +1,11 @@
 // The `minikafka` command: a Kafka-compatible broker for local development and tests.
 //
-// Prints one line per listener on stdout before anything else ("kafka HOST:PORT", then
-// "admin http://HOST:PORT"), so scripts and test fixtures in any language can read the bootstrap
-// address; logs go to stderr (or --log-file) through an asynchronous logger that never makes the
-// broker wait (broker/main_logging.h). A listener that cannot be bound is named, with its address
-// and the flag that moves it; the default admin port (9644) moves to an ephemeral one when taken.
+// Prints one line per listener on stdout before anything else: "kafka HOST:PORT" for each broker
+// (--brokers N: N lines, in id order), then "admin http://HOST:PORT", so scripts and test
+// fixtures in any language can read the bootstrap addresses; logs go to stderr (or --log-file)
+// through an asynchronous logger that never makes the broker wait (broker/main_logging.h). A
+// listener that cannot be bound is named, with its address and the flag that moves it; the
+// default admin port (9644) moves to an ephemeral one when taken.
 // SIGINT/SIGTERM stop it cleanly. `minikafka <tool> ...` runs the command-line tools
 // (minikafka-tools, tools/cli/cli.h); `--storage rocksdb` loads the RocksDB plugin
 // (broker/rocksdb_backend.h). Neither library is loaded otherwise.
@@ -173,7 +174,12 @@ int main(int argc, char** argv) {
   app.add_option("--port", cfg.port, "Kafka port (0 = ephemeral)")->capture_default_str();
   app.add_option("--advertised-host", cfg.advertised_host,
                  "Host name given to clients in Metadata (e.g. inside containers); default: --host");
-  app.add_option("--node-id", cfg.node_id, "Broker id")->capture_default_str();
+  app.add_option("--node-id", cfg.node_id, "Broker id (of the first broker with --brokers)")->capture_default_str();
+  app.add_option("--brokers", cfg.brokers,
+                 "Simulated brokers in this process (ids from --node-id, ports from --port: P..P+N-1, or "
+                 "each ephemeral with --port 0)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
   app.add_option("--cluster-id", cfg.cluster_id, "Cluster id reported in Metadata")->capture_default_str();
   app.add_option("--default-partitions", cfg.default_partitions, "Partitions of auto-created topics (num.partitions)")
       ->capture_default_str()
@@ -363,7 +369,7 @@ int main(int argc, char** argv) {
     spdlog::warn("admin API: port {} on {} is in use (another minikafka?), so it listens on port {} instead; "
                  "--admin-port chooses the port, -1 turns it off",
                  cfg.admin_port, cfg.admin_host, srv.admin_port());
-  std::printf("kafka %s\n", srv.bootstrap().c_str());
+  for (int32_t id : srv.node_ids()) std::printf("kafka %s:%u\n", srv.advertised_host().c_str(), srv.port(id));
   if (srv.admin_port()) std::printf("admin http://%s:%u\n", cfg.admin_host.c_str(), srv.admin_port());
   std::fflush(stdout);
 

@@ -1,6 +1,9 @@
 // The broker's engine room: owns the clock, the state (cluster, group coordinator, storage), the
-// services over it, the dispatcher, the Kafka and HTTP listeners and their connections, and the
-// one thread that runs them.
+// services over it, one Kafka listener and dispatcher per simulated broker node (--brokers), the
+// HTTP listener, the connections, and the one thread that runs them.
+//
+// A node taken down (cluster_service::broker_down) has its acceptor closed (new connections are
+// refused) and its connections closed; brought up, it listens again on the same port.
 //
 // Threading model: one thread runs io_context_ and is the only thread that touches the state,
 // the logs, parked requests and connections, so none of them lock. Other threads (the embedding
@@ -63,18 +66,23 @@ class server {
   server(const server&) = delete;
   server& operator=(const server&) = delete;
 
-  // Binds the Kafka listener and the admin API's (throws listen_error, naming the listener, on
-  // failure; nothing is left listening then) and starts the state thread.
+  // Binds every node's Kafka listener and the admin API's (throws listen_error, naming the
+  // listener, on failure; nothing is left listening then) and starts the state thread.
   void start();
   // Stops accepting, closes every connection (Kafka and HTTP), answers parked requests, cancels
   // timers and lets the state thread run out of work, then joins it. Idempotent.
   void stop();
 
-  uint16_t port() const { return bound_port_; }
+  // Ports and ids are fixed from start() on (a node brought back up reuses its port), so these
+  // may be read from any thread after start().
+  uint16_t port() const { return nodes_.front()->port; }  // the first node's Kafka port
+  uint16_t port(int32_t node_id) const;                     // 0 for an unknown id
+  std::vector<int32_t> node_ids() const;                    // in id order
   uint16_t admin_port() const { return admin_port_; }  // 0 when the admin API is off
   bool serving() const { return running_; }
   std::string advertised_host() const;
-  std::string bootstrap() const { return advertised_host() + ":" + std::to_string(bound_port_); }
+  // "host:port" of every node, comma-separated, in id order (bootstrap.servers).
+  std::string bootstrap() const;
 
   // Runs `f` on the state thread and returns its result. Must not be called from that thread.
   // Before start() and after stop() nothing runs the state, so `f` runs on the caller's thread
@@ -92,14 +100,29 @@ class server {
   // Runs on: state thread.
   services::broker_services& services() { return *services_; }
   mk::clock& clock() { return *clock_; }
-  mk::dispatcher& dispatcher() { return *dispatcher_; }
+  mk::dispatcher& dispatcher() { return *nodes_.front()->dispatch; }  // the first node's
+  mk::dispatcher* dispatcher(int32_t node_id);                         // null for an unknown id
   broker_metrics& metrics() { return metrics_; }
-  size_t connection_count() const { return connections_.size(); }
+  size_t connection_count() const;  // open Kafka connections over every node
   const broker_config& config() const { return cfg_; }
   asio::io_context& io() { return io_; }
 
  private:
-  asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acc, int32_t node_id);
+  // One simulated broker's Kafka side: its listener, dispatcher (own API table) and connections.
+  struct node_listener {
+    int32_t id = 0;
+    uint16_t port = 0;  // bound port, kept while down so `up` listens on the same one
+    std::shared_ptr<asio::ip::tcp::acceptor> acceptor;  // null or closed while down
+    std::set<connection*> connections;
+    std::unique_ptr<mk::dispatcher> dispatch;
+    std::unique_ptr<listener_env> env;
+  };
+  node_listener* find_node(int32_t id);
+  // Binds `n` on `port` (0 = ephemeral) and starts accepting. Throws system_error naming it.
+  void listen(node_listener& n, uint16_t port);
+  // Closes `n`'s acceptor and every connection it accepted (the broker goes down).
+  void close_listener(node_listener& n);
+  asio::awaitable<void> accept_loop(std::shared_ptr<asio::ip::tcp::acceptor> acc, node_listener& n);
   void deadlines_changed();  // re-arms the one timer that drives the coordinators' tick()
   void arm_housekeeping();
   void shutdown_on_state_thread();
@@ -114,12 +137,11 @@ class server {
   bool stopping_ = false;  // state thread: set when stop() begins
   std::unique_ptr<handler_env> env_;
   broker_metrics metrics_;
-  std::unique_ptr<mk::dispatcher> dispatcher_;
-  std::set<connection*> connections_;  // before io_: connections unregister while io_ dies
+  // Before io_: connections (owned by coroutines io_ destroys) unregister from their node's set
+  // and use its dispatcher while io_ dies.
+  std::vector<std::unique_ptr<node_listener>> nodes_;  // in id order
   uint64_t next_connection_id_ = 1;
-  std::unique_ptr<listener_env> listener_env_;
   asio::io_context io_{1};
-  std::unique_ptr<asio::ip::tcp::acceptor> acceptor_;
   std::unique_ptr<asio::steady_timer> group_timer_;
   clock_wait group_wait_;
   int64_t group_timer_at_ = 0;
@@ -127,7 +149,6 @@ class server {
   std::unique_ptr<asio::steady_timer> housekeeping_timer_;  // retention and compaction
   clock_wait housekeeping_wait_;
   std::unique_ptr<log_compactor> compactor_;
-  uint16_t bound_port_ = 0;
   uint16_t admin_port_ = 0;
   std::unique_ptr<admin_context> admin_ctx_;
   std::unique_ptr<http_server> admin_;

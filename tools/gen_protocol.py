@@ -44,7 +44,7 @@ APIS = [
     "AddOffsetsToTxn", "EndTxn", "TxnOffsetCommit", "DescribeConfigs", "AlterConfigs",
     "SaslAuthenticate", "CreatePartitions", "DeleteGroups", "IncrementalAlterConfigs",
     "OffsetDelete", "DescribeCluster", "DescribeProducers", "DescribeLogDirs",
-    "DescribeTopicPartitions", "DescribeTransactions", "ListTransactions",
+    "DescribeTopicPartitions", "DescribeTransactions", "ListTransactions", "ElectLeaders",
 ]
 DATA = ["ConsumerProtocolSubscription", "ConsumerProtocolAssignment"]
 

@@ -34,9 +34,13 @@ http_response cluster_route(admin_context& ctx) {
     if (l.node_id >= 0) j["node_id"] = l.node_id;
     listeners.push_back(j);
   }
+  json brokers = json::array();
+  for (const auto& n : c.nodes())
+    brokers.push_back(json{{"id", n.node_id}, {"host", n.host}, {"port", n.port}, {"up", n.up}});
   return admin::json_response(200, json{{"cluster_id", c.cluster_id()},
                                         {"broker_id", c.nodes().empty() ? -1 : c.nodes().front().node_id},
                                         {"controller_id", c.controller_id()},
+                                        {"brokers", brokers},
                                         {"listeners", listeners},
                                         {"version", c.version()},
                                         {"uptime_ms", c.uptime_ms()},
@@ -63,6 +67,7 @@ http_response route(admin_context& ctx, const http_request& req) {
     }
     if (parts[1] == "topics") return topic_routes(ctx, req, parts);
     if (parts[1] == "groups") return group_routes(ctx, req, parts);
+    if (is_cluster_route(parts)) return cluster_routes(ctx, req, parts);
   }
   return no_route(req);
 }

@@ -5,24 +5,33 @@
 // input, 404 unknown, 405 wrong method, 409 conflict/exists, 413 too large, 500 broker bug,
 // 503 storage failure with "error": "KAFKA_STORAGE_ERROR"):
 //   GET    /health                                   ready when the Kafka listener serves
-//   GET    /v1/cluster                               broker id, listeners, version, uptime, storage
+//   GET    /v1/cluster                               broker id (the first), controller_id, brokers
+//                                                     [{"id","host","port","up"}], listeners, version,
+//                                                     uptime, storage
 //   GET    /v1/topics                                list
 //   POST   /v1/topics                                {"name", "partitions"?, "replication_factor"?, "configs"?}
-//   GET    /v1/topics/{name}                         id, configs, per-partition offsets and sizes
+//   GET    /v1/topics/{name}                         id, configs, per-partition leader, epoch,
+//                                                     replicas, isr, offsets and sizes
 //   DELETE /v1/topics/{name}
 //   POST   /v1/topics/{name}/partitions              {"count"}
 //   POST   /v1/topics/{name}/records                 {"records": [{"key","value","headers","partition"}],
 //                                                     "encoding": "string"|"base64"|"json"?}
 //   GET    /v1/topics/{name}/partitions/{p}/records?offset=&limit=
 //   GET    /v1/groups                                list
-//   GET    /v1/groups/{id}                           state, members, assignments, offsets and lag
+//   GET    /v1/groups/{id}                           state, members, assignments, offsets, lag and
+//                                                     the coordinator (broker id)
 //   DELETE /v1/groups/{id}
 //   POST   /v1/groups/{id}/offsets                   {"topic", "partitions"?, "to": "earliest"|"latest"|
 //                                                     "offset"|"timestamp", "offset"?, "timestamp"?}
+//   POST   /v1/control/brokers/{id}/down             cluster simulation (--brokers N): a broker goes
+//   POST   /v1/control/brokers/{id}/up               down / comes back on its port
+//   POST   /v1/control/topics/{t}/partitions/{p}/leader   {"broker": id}: move leadership
+//   POST   /v1/control/groups/{id}/coordinator       {"broker": id}: move a group's coordinator
+//                                                     (cluster_routes.cc has the details)
 //   GET    /metrics                                  Prometheus text format
 //
 // Files: admin_api.cc (routing, /health, /v1/cluster), topic_routes.cc, record_routes.cc,
-// group_routes.cc, prometheus.cc, json_http.h (shared JSON/HTTP helpers).
+// group_routes.cc, cluster_routes.cc, prometheus.cc, json_http.h (shared JSON/HTTP helpers).
 // Runs on: broker state thread. No I/O here: broker/admin/http_server.cc does the HTTP.
 #pragma once
 

@@ -107,7 +107,9 @@ http_response group_routes(admin_context& ctx, const http_request& req, const pa
   if (parts.size() == 3) {
     if (req.method == "GET") {
       if (!groups.exists(id)) return error_response(404, "GROUP_ID_NOT_FOUND", "group '" + id + "' does not exist");
-      return json_response(200, group_detail(groups, id));
+      json j = group_detail(groups, id);
+      j["coordinator"] = ctx.svc.cluster.coordinator(coordinator_kind::group, id);  // broker id, -1: none
+      return json_response(200, j);
     }
     if (req.method == "DELETE") {
       auto e = groups.remove(id);

@@ -18,5 +18,8 @@ http_response topic_routes(admin_context& ctx, const http_request& req, const pa
 http_response record_routes(admin_context& ctx, const http_request& req, const path_parts& parts);
 // /v1/groups[/{id}[/offsets]] (group_routes.cc).
 http_response group_routes(admin_context& ctx, const http_request& req, const path_parts& parts);
+// Cluster operations, /v1/control/{brokers,topics,groups}/... (cluster_routes.cc).
+bool is_cluster_route(const path_parts& parts);
+http_response cluster_routes(admin_context& ctx, const http_request& req, const path_parts& parts);
 
 }  // namespace mk::admin

@@ -26,6 +26,7 @@ json topic_detail(const topic_state& t) {
                          {"leader", p->leader_id},
                          {"leader_epoch", p->leader_epoch},
                          {"replicas", p->replicas},
+                         {"isr", p->isr},
                          {"start_offset", p->log->start_offset()},
                          {"end_offset", p->log->end_offset()},
                          {"size_bytes", p->log->size_bytes()}});

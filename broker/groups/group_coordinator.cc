@@ -856,6 +856,24 @@ void group_coordinator::abandon_pending() {
   for (auto& cb : syncs) cb(sr);
 }
 
+void group_coordinator::unload(const std::string& group_id, error_code e) {
+  group* g = find(group_id);
+  if (!g) return;
+  std::vector<join_callback> joins;
+  std::vector<sync_callback> syncs;
+  for (auto& [mid, m] : g->members) {
+    if (m->awaiting_join) joins.push_back(std::exchange(m->awaiting_join, nullptr));
+    if (m->awaiting_sync) syncs.push_back(std::exchange(m->awaiting_sync, nullptr));
+    schedule_session(*g, *m);
+  }
+  join_result jr;
+  jr.error = e;
+  for (auto& cb : joins) cb(jr);
+  sync_result sr;
+  sr.error = e;
+  for (auto& cb : syncs) cb(sr);
+}
+
 void group_coordinator::tick() {
   const int64_t now = now_();
   std::vector<std::string> ids;

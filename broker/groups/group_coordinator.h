@@ -197,6 +197,11 @@ class group_coordinator {
   // retriable error that sends clients to find the coordinator again), so no request stays
   // parked. Membership is unchanged.
   void abandon_pending();
+  // The group's coordinator moved to another broker (cluster simulation): held JoinGroup and
+  // SyncGroup answers get `e` (NOT_COORDINATOR: clients find the new coordinator and retry), and
+  // every member's session starts afresh, as when Kafka's new coordinator loads a group.
+  // Membership, generation and offsets are kept.
+  void unload(const std::string& group_id, error_code e);
   // The earliest time tick() has work, or nullopt.
   std::optional<int64_t> next_deadline() const;
 

@@ -17,7 +17,10 @@
 //    their records; read_uncommitted gets everything and a null aborted list.
 //  * OFFSET_OUT_OF_RANGE outside [log start, log end]; UNKNOWN_TOPIC_OR_PARTITION (v0-12) or
 //    UNKNOWN_TOPIC_ID (v13+) for missing topics; NOT_LEADER_OR_FOLLOWER when this node does not
-//    lead; FENCED/UNKNOWN_LEADER_EPOCH for a stale/future current_leader_epoch (v9+);
+//    lead; FENCED/UNKNOWN_LEADER_EPOCH for a stale/future current_leader_epoch (v9+); the first
+//    two with the current leader and epoch (v12+) and its endpoint (v16+) (KIP-951);
+//  * A parked fetch whose partition changes leader (cluster operations) is woken and answers
+//    NOT_LEADER_OR_FOLLOWER at once;
 //    KAFKA_STORAGE_ERROR (storage_error_code) when the log fails to read, at once, not parked.
 //  * Fetch sessions (v7+) are not created: session_id 0 tells clients to keep sending full
 //    requests, which Kafka allows.
@@ -28,6 +31,7 @@
 
 
 #include "broker/handlers/handler.h"
+#include "broker/handlers/leader_hint.h"
 #include "broker/storage_error.h"
 #include "protocol/records/legacy.h"
 #include "protocol/records/record_batch.h"
@@ -137,6 +141,7 @@ build_result build(request_context& ctx, const proto::fetch_request& req) {
       partition_state& p = *pp;
       if (auto e = check_leader(p, ctx.node_id, fp.current_leader_epoch); e != error_code::none) {
         fail(e);
+        if (leadership_error(e)) hint_leader(ctx, p, pr.current_leader, out.resp.node_endpoints);
         continue;
       }
       auto& log = *p.log;

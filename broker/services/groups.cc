@@ -149,6 +149,17 @@ bool groups_service::has_pending(const std::string& group_id, const std::string&
   return false;
 }
 
+void groups_service::unload(const std::string& group_id) {
+  gc_.unload(group_id, error_code::not_coordinator);
+  changed_();
+}
+
+std::vector<std::string> groups_service::group_ids() const {
+  std::vector<std::string> out;
+  for (const auto& g : gc_.list_groups()) out.push_back(g.group_id);
+  return out;
+}
+
 bool groups_service::exists(const std::string& group_id) const {
   for (const auto& g : gc_.list_groups())
     if (g.group_id == group_id) return true;

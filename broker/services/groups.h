@@ -94,6 +94,11 @@ class groups_service {
   proto::error_code delete_offsets(const std::string& group_id, const std::vector<std::pair<std::string, int32_t>>& partitions,
                                    std::vector<proto::error_code>& per_partition);
 
+  // The group's coordinator moved (cluster_service): held Join/Sync answers get NOT_COORDINATOR
+  // and member sessions restart (group_coordinator::unload).
+  void unload(const std::string& group_id);
+  std::vector<std::string> group_ids() const;
+
   // Lag per committed partition (the usage notes' end_offsets - committed).
   std::vector<groups::partition_lag> lag(const std::string& group_id) const;
 

@@ -25,7 +25,7 @@ struct broker_services {
                   storage::metadata_store& store, clock& clk, const broker_config& cfg, const char* storage_name,
                   const std::function<void()>& deadlines_changed)
       : topics(state), records(clk, cfg), groups(gc, state, store, clk, deadlines_changed),
-        transactions(tc, state, groups, clk, deadlines_changed), cluster(state, clk, storage_name) {}
+        transactions(tc, state, groups, clk, deadlines_changed), cluster(state, groups, clk, storage_name) {}
 
   topics_service topics;
   records_service records;

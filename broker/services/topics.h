@@ -22,10 +22,14 @@ class topics_service {
   // UNKNOWN_TOPIC_OR_PARTITION when missing. Parked fetches on it are woken; observers (groups)
   // drop what refers to it.
   topic_error remove(const std::string& name) { return state_.delete_topic(name); }
-  // INVALID_PARTITIONS unless count > current partitions.
-  topic_error grow(topic_state& t, int32_t count, bool validate_only = false) {
-    return state_.create_partitions(t, count, validate_only);
+  // INVALID_PARTITIONS unless count > current partitions; `assignments`: see
+  // cluster::create_partitions.
+  topic_error grow(topic_state& t, int32_t count, bool validate_only = false,
+                   const std::vector<std::vector<int32_t>>& assignments = {}) {
+    return state_.create_partitions(t, count, validate_only, assignments);
   }
+  // The replica count a topic created now with replication factor `requested` gets.
+  int16_t replicas_for(int16_t requested) const { return state_.replicas_for(requested); }
 
   topic_state* find(const std::string& name) const { return state_.find(name); }
   topic_state* find(const proto::uuid& id) const { return state_.find(id); }

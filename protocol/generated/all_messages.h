@@ -76,5 +76,7 @@
 #include "protocol/generated/describe_transactions_response.h"
 #include "protocol/generated/list_transactions_request.h"
 #include "protocol/generated/list_transactions_response.h"
+#include "protocol/generated/elect_leaders_request.h"
+#include "protocol/generated/elect_leaders_response.h"
 #include "protocol/generated/consumer_protocol_subscription.h"
 #include "protocol/generated/consumer_protocol_assignment.h"

@@ -935,6 +935,37 @@ std::optional<writer> list_transactions_error(reader& r, int16_t v, int16_t ec) 
   return w;
 }
 
+// ElectLeaders (key 43, v0-2).
+//   ReplicaElectionResults <- TopicPartitions (v0-2): Topic <- Topic
+//   ReplicaElectionResults.PartitionResult <- Partitions (v0-2): PartitionId <- element
+std::optional<writer> elect_leaders_error(reader& r, int16_t v, int16_t ec) {
+  elect_leaders_request req;
+  req.decode(r, v);
+  if (!r.ok()) return std::nullopt;
+  (void)ec;
+  elect_leaders_response resp;
+  resp.error_code = ec;
+  {
+    auto& a0 = fill(resp.replica_election_results);
+    for (const auto& e0 : items(req.topic_partitions)) {
+      auto& o0 = a0.emplace_back();
+      copy_key(o0.topic, e0.topic);
+      {
+        auto& a1 = fill(o0.partition_result);
+        for (const auto& e1 : items(e0.partitions)) {
+          auto& o1 = a1.emplace_back();
+          copy_key(o1.partition_id, e1);
+          o1.error_code = ec;
+          o1.error_message = std::nullopt;
+        }
+      }
+    }
+  }
+  writer w;
+  resp.encode(w, v);
+  return w;
+}
+
 }  // namespace
 
 std::optional<writer> error_response(int16_t api_key, int16_t version, reader body, error_code error) {
@@ -1030,6 +1061,9 @@ std::optional<writer> error_response(int16_t api_key, int16_t version, reader bo
     case 42:  // DeleteGroups
       if (version < 0 || version > 2) return std::nullopt;
       return delete_groups_error(body, version, ec);
+    case 43:  // ElectLeaders
+      if (version < 0 || version > 2) return std::nullopt;
+      return elect_leaders_error(body, version, ec);
     case 44:  // IncrementalAlterConfigs
       if (version < 0 || version > 1) return std::nullopt;
       return incremental_alter_configs_error(body, version, ec);
@@ -1118,6 +1152,8 @@ bool has_top_level_error_code(int16_t api_key, int16_t version) {
       return false;
     case 42:  // DeleteGroups
       return false;
+    case 43:  // ElectLeaders
+      return version >= 1 && version <= 2;
     case 44:  // IncrementalAlterConfigs
       return false;
     case 47:  // OffsetDelete

@@ -80,6 +80,8 @@ const std::vector<message_type>& all_message_types() {
       {"DescribeTransactionsResponse", message_kind::response, 65, 0, 0, 0, &make_message<describe_transactions_response>},
       {"ListTransactionsRequest", message_kind::request, 66, 0, 1, 0, &make_message<list_transactions_request>},
       {"ListTransactionsResponse", message_kind::response, 66, 0, 1, 0, &make_message<list_transactions_response>},
+      {"ElectLeadersRequest", message_kind::request, 43, 0, 2, 2, &make_message<elect_leaders_request>},
+      {"ElectLeadersResponse", message_kind::response, 43, 0, 2, 2, &make_message<elect_leaders_response>},
       {"ConsumerProtocolSubscription", message_kind::data, -1, 0, 3, -1, &make_message<consumer_protocol_subscription>},
       {"ConsumerProtocolAssignment", message_kind::data, -1, 0, 3, -1, &make_message<consumer_protocol_assignment>},
   };

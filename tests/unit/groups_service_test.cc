@@ -47,7 +47,7 @@ class GroupsService : public ::testing::Test {
         tc_(mk::txn::coordinator_config{}, [this] { return clock_.steady_ms(); }, [this] { return cluster_.next_producer_id(); },
             [this](const mk::txn::completion& c) { svc_.transactions.complete(c); }),
         svc_(cluster_, gc_, tc_, store_, clock_, cfg_, "memory", [this] { ++changes_; }) {
-    cluster_.set_node(mk::node_info{1, "127.0.0.1", 9092, std::nullopt});
+    cluster_.set_node_port(1, 9092);
     mk::cluster::create_spec spec;
     spec.name = "t";
     spec.partitions = 2;

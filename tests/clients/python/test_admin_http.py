@@ -309,12 +309,17 @@ class AdminHttpTest(BrokerTestCase):
         self.assertIsInstance(c["version"], str)
         self.assertTrue(c["version"])
         self.assertEqual(c["storage"], "memory")
+        # One Kafka listener per broker (--brokers N), in id order from broker_id.
         kafka = [l for l in c["listeners"] if l["name"] == "kafka"]
-        self.assertEqual(len(kafka), 1, c["listeners"])
-        host, port = self.bootstrap.rsplit(":", 1)
-        self.assertEqual(kafka[0]["port"], int(port))
-        self.assertEqual(kafka[0]["host"], host)
-        self.assertEqual(kafka[0]["node_id"], c["broker_id"])
+        self.assertEqual(len(kafka), len(self.broker.bootstraps), c["listeners"])
+        for i, (listener, address) in enumerate(zip(kafka, self.broker.bootstraps)):
+            host, port = address.rsplit(":", 1)
+            self.assertEqual(listener["port"], int(port))
+            self.assertEqual(listener["host"], host)
+            self.assertEqual(listener["node_id"], c["broker_id"] + i)
+        self.assertEqual([b["id"] for b in c["brokers"]], [l["node_id"] for l in kafka])
+        self.assertTrue(all(b["up"] for b in c["brokers"]), c["brokers"])
+        self.assertEqual(c["controller_id"], c["broker_id"])
         admin = [l for l in c["listeners"] if l["name"] == "admin"]
         self.assertEqual(len(admin), 1, c["listeners"])
         self.assertEqual(admin[0]["port"], self.admin_port)
@@ -350,8 +355,8 @@ class AdminHttpTest(BrokerTestCase):
         self.assertEqual([p["partition"] for p in created["partition_details"]], [0, 1, 2])
         for p in created["partition_details"]:
             self.assertEqual((p["start_offset"], p["end_offset"], p["size_bytes"]), (0, 0, 0), p)
-            self.assertEqual(p["leader"], 1, p)
-            self.assertEqual(p["replicas"], [1], p)
+            self.assertEqual(p["replicas"], [p["leader"]], p)  # broker 1, or any with --brokers N
+            self.assertEqual(p["isr"], [p["leader"]], p)
 
         described = self.describe(name)
         self.assertEqual(described, created)

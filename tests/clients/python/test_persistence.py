@@ -106,8 +106,9 @@ def _string(s):
 
 def raw_request(bootstrap, api_key, version, body, flexible=False, timeout=10.0):
     """Sends one request (header v1, or v2 when flexible) and returns the response body after
-    the correlation id (and, when flexible, the response header's tagged fields)."""
-    host, port = bootstrap.rsplit(":", 1)
+    the correlation id (and, when flexible, the response header's tagged fields). With several
+    brokers ("h:p,h:p"), to the first."""
+    host, port = bootstrap.split(",")[0].rsplit(":", 1)
     correlation = 4242
     header = struct.pack(">hhi", api_key, version, correlation) + _string("persistence-test")
     if flexible:
@@ -173,24 +174,29 @@ def topic_ids(bootstrap):
 
 
 def delete_records(bootstrap, topic, offsets, timeout_ms=10000):
-    """DeleteRecords v1 for {partition: offset}; returns {partition: (low_watermark, error)}."""
+    """DeleteRecords v1 for {partition: offset}; returns {partition: (low_watermark, error)}.
+
+    Sent to every broker of `bootstrap` (several with --brokers N): each partition's answer is its
+    leader's (the others say NOT_LEADER_OR_FOLLOWER, 6, and change nothing)."""
     body = struct.pack(">i", 1) + _string(topic) + struct.pack(">i", len(offsets))
     for partition, offset in sorted(offsets.items()):
         body += struct.pack(">iq", partition, offset)
     body += struct.pack(">i", timeout_ms)
-    r = raw_request(bootstrap, 21, 1, body)
-    r.i32()  # throttle_time_ms
     out = {}
+    for address in bootstrap.split(","):
+        r = raw_request(address, 21, 1, body)
+        r.i32()  # throttle_time_ms
 
-    def part():
-        index, low, error = r.i32(), r.i64(), r.i16()
-        out[index] = (low, error)
+        def part():
+            index, low, error = r.i32(), r.i64(), r.i16()
+            if error != 6 or index not in out:
+                out[index] = (low, error)
 
-    def topic_result():
-        r.string()
-        r.array(part)
+        def topic_result():
+            r.string()
+            r.array(part)
 
-    r.array(topic_result)
+        r.array(topic_result)
     return out
 
 
