@@ -12,6 +12,7 @@ pkgs=(
   librdkafka-dev kcat
   python3 python3-kafka python3-confluent-kafka
   python3-snappy python3-lz4 python3-zstandard python3-prometheus-client
+  python3-jsonschema
   ca-certificates
 )
 # Node.js for the kafkajs tests: keep an existing install (e.g. NodeSource ships its own npm).
