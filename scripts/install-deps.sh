@@ -9,7 +9,7 @@ pkgs=(
   librocksdb-dev zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev libbz2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
-  librdkafka-dev kcat
+  librdkafka-dev kcat curl
   python3 python3-kafka python3-confluent-kafka
   python3-snappy python3-lz4 python3-zstandard python3-prometheus-client
   python3-jsonschema
