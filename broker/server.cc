@@ -142,7 +142,8 @@ void server::start() {
   // The admin listener is bound before any accept loop runs, so a failure leaves nothing behind.
   if (cfg_.admin_port >= 0) {
     admin_ctx_ = std::make_unique<admin_context>(admin_context{
-        *services_, metrics_, [this] { return running_.load(); }, [this] { return connections_.size(); }});
+        *services_, metrics_, [this] { return running_.load(); }, [this] { return connections_.size(); }, clock_.get(),
+        &stopping_});
     auto listen_admin = [this](uint16_t port) {
       admin_ = std::make_unique<http_server>(io_, [ctx = admin_ctx_.get()](http_request req) {
         return handle_admin_request(*ctx, std::move(req));

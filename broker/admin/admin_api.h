@@ -18,6 +18,7 @@
 #include <string>
 
 #include "broker/asio.h"
+#include "broker/clock.h"
 #include "broker/metrics.h"
 
 namespace mk {
@@ -46,6 +47,10 @@ struct admin_context {
   const broker_metrics& metrics;
   std::function<bool()> serving;            // the Kafka listener serves
   std::function<size_t()> connection_count;  // open Kafka connections
+  // For routes that wait (record reads with wait_ms): the broker's clock, and its stopping flag
+  // (set before parked waiters are woken at shutdown).
+  clock* clk = nullptr;
+  const bool* stopping = nullptr;
 };
 
 boost::asio::awaitable<http_response> handle_admin_request(admin_context& ctx, http_request req);

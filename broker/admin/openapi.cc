@@ -39,6 +39,8 @@ constexpr const char* components = R"json({
                        "schema": {"$ref": "#/components/schemas/Encoding"}},
     "header_encoding": {"name": "header_encoding", "in": "query", "description": "overrides encoding for header values",
                         "schema": {"$ref": "#/components/schemas/Encoding"}},
+    "wait_ms": {"name": "wait_ms", "in": "query", "description": "when there is nothing to return yet, wait up to this long for records to arrive and answer as soon as some do (as a Kafka Fetch's max wait); 0, the default, answers at once",
+                "schema": {"type": "integer", "minimum": 0, "maximum": 60000, "default": 0}},
     "limit": {"name": "limit", "in": "query", "description": "most records to return (default 100)",
               "schema": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 100}}
   },

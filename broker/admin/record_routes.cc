@@ -277,7 +277,14 @@ bool read_limit(const http_request& req, int64_t& limit, http_response& err) {
   return true;
 }
 
-http_response read_partition(admin_context& ctx, const http_request& req, const path_params& pp) {
+// What a read saw, for a caller that waits for records: whether it found none, and the
+// partitions to watch for new ones.
+struct read_outcome {
+  bool empty = false;
+  std::vector<std::weak_ptr<partition_state>> partitions;
+};
+
+http_response read_partition(admin_context& ctx, const http_request& req, const path_params& pp, read_outcome& seen) {
   http_response err;
   topic_state* t = path_topic(ctx, pp, err);
   if (!t) return err;
@@ -293,6 +300,8 @@ http_response read_partition(admin_context& ctx, const http_request& req, const 
   if (!read_limit(req, limit, err) || !read_encodings(req, nullptr, enc, err)) return err;
   auto rd = ctx.svc.records.read_records(*t, static_cast<int32_t>(*p), offset, limit);
   if (rd.error != proto::error_code::none) return kafka_error(rd.error, rd.message);
+  seen.empty = rd.records.empty();
+  seen.partitions.push_back(t->partitions[static_cast<size_t>(*p)]);
   json recs;
   if (!records_json(rd.records, enc, recs, err)) return err;
   return json_response(200, json{{"topic", t->name},
@@ -319,7 +328,7 @@ bool parse_cursor(const std::string& s, std::map<int32_t, int64_t>& out) {
   return true;
 }
 
-http_response read_topic(admin_context& ctx, const http_request& req, const path_params& pp) {
+http_response read_topic(admin_context& ctx, const http_request& req, const path_params& pp, read_outcome& seen) {
   http_response err;
   topic_state* t = path_topic(ctx, pp, err);
   if (!t) return err;
@@ -364,6 +373,8 @@ http_response read_topic(admin_context& ctx, const http_request& req, const path
     rd.next_offset = r.offset + 1;
     merged.push_back(std::move(r));
   }
+  seen.empty = merged.empty();
+  seen.partitions.assign(t->partitions.begin(), t->partitions.end());
   json recs;
   if (!records_json(merged, enc, recs, err)) return err;
   json parts = json::array();
@@ -374,6 +385,58 @@ http_response read_topic(admin_context& ctx, const http_request& req, const path
     next += (p ? "," : "") + std::to_string(p) + ":" + std::to_string(rd.next_offset);
   }
   return json_response(200, json{{"topic", t->name}, {"records", std::move(recs)}, {"cursor", next}, {"partitions", parts}});
+}
+
+// Wakes a parked read: an append to a watched partition (or the broker stopping) cancels its timer.
+class append_wakeup final : public append_waiter {
+ public:
+  explicit append_wakeup(boost::asio::steady_timer& t) : timer_(t) {}
+  ~append_wakeup() override {
+    for (auto& w : watched_)
+      if (auto p = w.lock()) p->remove_waiter(this);
+  }
+  void on_append() override { timer_.cancel(); }
+  void watch(const std::weak_ptr<partition_state>& w) {
+    if (auto p = w.lock()) {
+      p->waiters.push_back(this);
+      watched_.push_back(w);
+    }
+  }
+
+ private:
+  boost::asio::steady_timer& timer_;
+  std::vector<std::weak_ptr<partition_state>> watched_;
+};
+
+constexpr int64_t max_wait_ms = 60000;
+
+// A read that, with ?wait_ms=N and nothing to return yet, waits up to N ms for records to arrive
+// (as a Kafka Fetch waits up to fetch.max.wait.ms): re-read on every append to the partitions
+// read, answer as soon as there are records, or with none when the time is up. The read is done
+// afresh each time, so a topic deleted meanwhile answers 404.
+template <http_response (*read)(admin_context&, const http_request&, const path_params&, read_outcome&)>
+boost::asio::awaitable<http_response> read_waiting(admin_context& ctx, http_request req, path_params pp) {
+  int64_t wait_ms = 0;
+  if (auto it = req.query.find("wait_ms"); it != req.query.end()) {
+    auto v = parse_int(it->second);
+    if (!v || *v < 0 || *v > max_wait_ms)
+      co_return error_response(400, "bad_request", "wait_ms must be 0.." + std::to_string(max_wait_ms));
+    wait_ms = *v;
+  }
+  const int64_t deadline = ctx.clk ? ctx.clk->steady_ms() + wait_ms : 0;
+  boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
+  for (;;) {
+    read_outcome seen;
+    http_response r = read(ctx, req, pp, seen);
+    if (!seen.empty || wait_ms == 0 || !ctx.clk || (ctx.stopping && *ctx.stopping) ||
+        ctx.clk->steady_ms() >= deadline)
+      co_return r;
+    append_wakeup wakeup(timer);
+    for (const auto& p : seen.partitions) wakeup.watch(p);
+    clock_wait armed = ctx.clk->arm(timer, deadline);
+    boost::system::error_code ec;
+    co_await timer.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+  }
 }
 
 }  // namespace
@@ -389,24 +452,26 @@ std::vector<route> record_route_table() {
         "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ProduceRequest"}}}},
         "responses": {"200": {"description": "appended", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ProduceResponse"}}}},
                       "404": {"$ref": "#/components/responses/Error"}}})json"},
-      {"GET", "/v1/topics/{topic}/records", read_topic, nullptr, R"json({
+      {"GET", "/v1/topics/{topic}/records", nullptr, read_waiting<read_topic>, R"json({
         "summary": "Read records of every partition of a topic",
         "description": "Without a cursor every partition is read from its log start; a partition the cursor does not name starts at its log start. Pass the response's cursor back to continue. A cursor offset outside a partition's [start, end] is OFFSET_OUT_OF_RANGE (400).",
         "tags": ["records"],
         "parameters": [{"name": "cursor", "in": "query", "description": "PARTITION:OFFSET,... from a previous response",
                         "schema": {"type": "string"}},
-                       {"$ref": "#/components/parameters/limit"}, {"$ref": "#/components/parameters/encoding"},
+                       {"$ref": "#/components/parameters/limit"}, {"$ref": "#/components/parameters/wait_ms"},
+                       {"$ref": "#/components/parameters/encoding"},
                        {"$ref": "#/components/parameters/key_encoding"}, {"$ref": "#/components/parameters/value_encoding"},
                        {"$ref": "#/components/parameters/header_encoding"}],
         "responses": {"200": {"description": "records and where to continue", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TopicRecords"}}}},
                       "404": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}}})json"},
-      {"GET", "/v1/topics/{topic}/partitions/{partition}/records", read_partition, nullptr, R"json({
+      {"GET", "/v1/topics/{topic}/partitions/{partition}/records", nullptr, read_waiting<read_partition>, R"json({
         "summary": "Read records of one partition, in offset order",
         "description": "An offset outside [log start, end] is OFFSET_OUT_OF_RANGE (400). Control records (transaction markers) are skipped.",
         "tags": ["records"],
         "parameters": [{"name": "offset", "in": "query", "description": "first offset (default: the log start)",
                         "schema": {"type": "integer", "minimum": 0}},
-                       {"$ref": "#/components/parameters/limit"}, {"$ref": "#/components/parameters/encoding"},
+                       {"$ref": "#/components/parameters/limit"}, {"$ref": "#/components/parameters/wait_ms"},
+                       {"$ref": "#/components/parameters/encoding"},
                        {"$ref": "#/components/parameters/key_encoding"}, {"$ref": "#/components/parameters/value_encoding"},
                        {"$ref": "#/components/parameters/header_encoding"}],
         "responses": {"200": {"description": "records and where to continue", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PartitionRecords"}}}},

@@ -24,6 +24,7 @@ import json
 import os
 import re
 import sys
+import threading
 import time
 import unittest
 import urllib.error
@@ -327,6 +328,80 @@ class HttpApiTest(BrokerTestCase):
             one = self.ok("GET", f"/v1/topics/{topic}/partitions/{m.partition}/records"
                                  f"?offset={m.offset}&limit=1")["records"]
             self.assertEqual(one, [r])
+
+    # ==== waiting for records (wait_ms) ===========================================================
+    def parked(self, path, http=None):
+        """Starts GET path in a thread; returns a function giving (status, json, seconds)."""
+        out = {}
+
+        def run():
+            t0 = time.monotonic()
+            try:
+                st, _, js = (http or self.http).call("GET", path)
+                out["r"] = (st, js, time.monotonic() - t0)
+            except Exception as exc:  # noqa: BLE001 - reported by result()
+                out["r"] = (None, repr(exc), time.monotonic() - t0)
+
+        t = threading.Thread(target=run, daemon=True)
+        t.start()
+
+        def result():
+            t.join(TIMEOUT_S)
+            self.assertFalse(t.is_alive(), f"GET {path} did not answer")
+            return out["r"]
+        return result
+
+    def test_wait_ms_answers_when_records_arrive(self):
+        topic = self.create(2)
+        for path in (f"/v1/topics/{topic}/partitions/1/records?wait_ms=20000",
+                     f"/v1/topics/{topic}/records?wait_ms=20000&cursor=0:0,1:0"):
+            with self.subTest(path=path):
+                start = self.ok("GET", f"/v1/topics/{topic}")["partition_details"][1]["end_offset"]
+                result = self.parked(path.replace("1:0", f"1:{start}"))
+                # Parked or not yet: either way the answer must carry this record, long before
+                # the 20 s are up.
+                r = self.produce(topic, [{"value": "arrived", "partition": 1}])
+                st, js, secs = result()
+                self.assertEqual(st, 200, js)
+                recs = [x for x in js["records"] if x["offset"] >= start]
+                self.assertEqual([(x["partition"], x["value"]) for x in recs], [(1, "arrived")], js)
+                self.assertEqual(r["results"][0]["base_offset"], start)
+                self.assertLess(secs, 15)
+
+    def test_wait_ms_with_nothing_to_read(self):
+        topic = self.create(1)
+        t0 = time.monotonic()
+        js = self.ok("GET", f"/v1/topics/{topic}/records?wait_ms=300")
+        self.assertGreaterEqual(time.monotonic() - t0, 0.29)
+        self.assertEqual((js["records"], js["cursor"]), ([], "0:0"))
+        # Records already there: no waiting.
+        self.produce(topic, [{"value": "x"}])
+        self.assertEqual(len(self.ok("GET", f"/v1/topics/{topic}/records?wait_ms=60000")["records"]), 1)
+        for bad in ("-1", "x", "60001"):
+            self.err("GET", f"/v1/topics/{topic}/records?wait_ms={bad}", status=400, error="bad_request")
+            self.err("GET", f"/v1/topics/{topic}/partitions/0/records?wait_ms={bad}", status=400,
+                     error="bad_request")
+
+    def test_wait_ms_topic_deleted_meanwhile_and_broker_stopping(self):
+        topic = self.create(1)
+        result = self.parked(f"/v1/topics/{topic}/records?wait_ms=20000")
+        self.ok("DELETE", f"/v1/topics/{topic}")
+        st, js, secs = result()
+        # Parked when the topic went: woken and 404; not parked yet: 404 at once.
+        self.assertEqual((st, js["error"]), (404, "UNKNOWN_TOPIC_OR_PARTITION"), js)
+        self.assertLess(secs, 15)
+        # SIGTERM with a read parked for 30 s: the broker still stops at once, exit code 0.
+        broker = Broker().start()
+        try:
+            http = Http(broker.admin_url())
+            http.call("POST", "/v1/topics", {"name": "parked", "partitions": 1})
+            result = self.parked("/v1/topics/parked/records?wait_ms=30000", http)
+            t0 = time.monotonic()
+        finally:
+            code = broker.stop()
+        self.assertEqual(code, 0)
+        self.assertLess(time.monotonic() - t0, 10)
+        result()  # the parked request ends too (its connection closed, or an answer)
 
     # ==== encodings =================================================================================
     def test_encodings_per_part_both_ways(self):
