@@ -25,9 +25,7 @@ const std::vector<route>& route_table() {
   return all;
 }
 
-namespace {
-
-std::vector<std::string> split_path(const std::string& path) {
+std::vector<std::string> path_segments(const std::string& path) {
   std::vector<std::string> parts;
   size_t i = 0;
   while (i < path.size()) {
@@ -40,6 +38,8 @@ std::vector<std::string> split_path(const std::string& path) {
   return parts;
 }
 
+namespace {
+
 bool is_param(const std::string& seg) { return seg.size() > 2 && seg.front() == '{' && seg.back() == '}'; }
 
 struct compiled_route {
@@ -50,7 +50,7 @@ struct compiled_route {
 const std::vector<compiled_route>& compiled_routes() {
   static const std::vector<compiled_route> all = [] {
     std::vector<compiled_route> out;
-    for (const auto& r : route_table()) out.push_back({&r, split_path(r.path)});
+    for (const auto& r : route_table()) out.push_back({&r, path_segments(r.path)});
     return out;
   }();
   return all;
@@ -140,7 +140,7 @@ namespace {
 
 boost::asio::awaitable<http_response> dispatch(admin_context& ctx, http_request req) {
   using namespace admin;
-  const auto segs = split_path(req.path);
+  const auto segs = path_segments(req.path);
   int64_t best = -1;
   for (const auto& c : compiled_routes()) best = std::max(best, match(c, segs, nullptr));
   if (best < 0) co_return no_route(req);

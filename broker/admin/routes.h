@@ -42,6 +42,11 @@ struct route {
   const char* operation = "{}";             // OpenAPI Operation Object (JSON)
 };
 
+// "/v1/topics/t/records" -> {"v1", "topics", "t", "records"} (empty segments dropped), as the
+// router splits paths (admin_api.cc). A group that still routes on segments internally can
+// list its entries with one handler that does so.
+std::vector<std::string> path_segments(const std::string& path);
+
 // Every route, in documentation order (admin_api.cc).
 const std::vector<route>& route_table();
 
