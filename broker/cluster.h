@@ -8,6 +8,7 @@
 // Runs on: the broker's state thread (its io_context). Nothing here locks.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -53,6 +54,14 @@ struct producer_state {
   std::deque<producer_batch> recent;  // newest last, at most 5
 };
 
+// A transaction aborted on a partition: its first offset there and the offset of its abort
+// marker (Fetch's aborted_transactions for read_committed consumers).
+struct aborted_txn {
+  int64_t producer_id = -1;
+  int64_t first_offset = 0;
+  int64_t last_offset = 0;
+};
+
 struct partition_state {
   int32_t index = 0;
   int32_t leader_id = 0;
@@ -61,6 +70,15 @@ struct partition_state {
   std::unique_ptr<storage::partition_log> log;
   std::vector<append_waiter*> waiters;  // woken (and cleared) on every append
   std::unordered_map<int64_t, producer_state> producers;  // idempotent producers by id
+  std::map<int64_t, int64_t> open_txns;                   // producer id -> first offset of its open transaction
+  std::vector<aborted_txn> aborted;                       // in marker order
+
+  // The last stable offset: the first offset of the oldest open transaction, else the end.
+  int64_t last_stable_offset() const {
+    int64_t lso = log->end_offset();
+    for (const auto& [pid, first] : open_txns) lso = std::min(lso, first);
+    return lso;
+  }
 
   // Wakes every parked waiter. Waiters that still need data register again.
   void notify_append() {

@@ -39,6 +39,8 @@ struct broker_config {
   int32_t group_initial_rebalance_delay_ms = 0;
   int32_t group_min_session_timeout_ms = 6000;
   int32_t group_max_session_timeout_ms = 1800000;
+  // transaction.max.timeout.ms: longer transaction.timeout.ms are refused (INVALID_TRANSACTION_TIMEOUT).
+  int32_t transaction_max_timeout_ms = 900000;
   // When set, every request frame (header + body, without the size prefix) is written to
   // <dir>/<api>_request_v<version>_<client_id>.bin (last one wins); used to capture golden frames.
   std::string record_requests_dir;

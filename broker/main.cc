@@ -216,6 +216,10 @@ int main(int argc, char** argv) {
                  "Largest session timeout a consumer may ask for")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  app.add_option("--transaction-max-timeout-ms", cfg.transaction_max_timeout_ms,
+                 "Largest transaction.timeout.ms a producer may ask for (transaction.max.timeout.ms)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   app.add_option("--record-requests", cfg.record_requests_dir,
                  "Debugging: write each request frame to DIR/<api>_request_v<N>_<client>.bin");
   auto* admin_port_opt = app.add_option(

@@ -45,8 +45,12 @@ server::server(broker_config cfg, std::unique_ptr<storage::storage_engine> engin
   gc.max_session_timeout_ms = cfg_.group_max_session_timeout_ms;
   groups_ = std::make_unique<groups::group_coordinator>(gc, [c = clock_.get()] { return c->steady_ms(); },
                                                         &new_member_suffix);
-  services_ = std::make_unique<services::broker_services>(*cluster_, *groups_, engine_->metadata(), *clock_, cfg_,
-                                                          engine_->name(), [this] { groups_changed(); });
+  txns_ = std::make_unique<txn::transaction_coordinator>(
+      txn::coordinator_config{cfg_.transaction_max_timeout_ms}, [c = clock_.get()] { return c->steady_ms(); },
+      [this] { return cluster_->next_producer_id(); },
+      [this](const txn::completion& c) { services_->transactions.complete(c); });
+  services_ = std::make_unique<services::broker_services>(*cluster_, *groups_, *txns_, engine_->metadata(), *clock_,
+                                                          cfg_, engine_->name(), [this] { deadlines_changed(); });
   if (auto err = cluster_->recover()) throw std::runtime_error("recovering topics: " + err.message);
   services_->groups.recover();
   env_ = std::make_unique<handler_env>(handler_env{*services_, *clock_, cfg_, stopping_});
@@ -60,8 +64,9 @@ server::server(broker_config cfg, std::unique_ptr<storage::storage_engine> engin
     static_cast<manual_clock&>(*clock_).on_advance([this] {
       if (stopping_) return;
       groups_->tick();
+      txns_->tick();
       group_timer_at_ = 0;
-      groups_changed();
+      deadlines_changed();
     });
   }
 }
@@ -82,9 +87,10 @@ void server::arm_housekeeping() {
   });
 }
 
-void server::groups_changed() {
+void server::deadlines_changed() {
   if (stopping_) return;
   auto next = groups_->next_deadline();
+  if (auto t = txns_->next_deadline(); t && (!next || *t < *next)) next = t;
   if (!next) return;
   if (group_timer_at_ != 0 && group_timer_at_ <= *next) return;  // an earlier wake-up is already set
   group_timer_at_ = *next;
@@ -95,7 +101,8 @@ void server::groups_changed() {
     if (gen != group_timer_gen_ || stopping_) return;
     group_timer_at_ = 0;
     groups_->tick();
-    groups_changed();
+    txns_->tick();
+    deadlines_changed();
   });
 }
 

@@ -25,6 +25,7 @@
 #include "broker/config.h"
 #include "broker/dispatch/dispatcher.h"
 #include "broker/groups/group_coordinator.h"
+#include "broker/txn/transaction_coordinator.h"
 #include "broker/metrics.h"
 #include "broker/net/connection.h"
 #include "broker/services/services.h"
@@ -99,7 +100,7 @@ class server {
 
  private:
   asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acc, int32_t node_id);
-  void groups_changed();  // re-arms the one timer that drives the coordinator's tick()
+  void deadlines_changed();  // re-arms the one timer that drives the coordinators' tick()
   void arm_housekeeping();
   void shutdown_on_state_thread();
 
@@ -108,6 +109,7 @@ class server {
   std::unique_ptr<storage::storage_engine> engine_;
   std::unique_ptr<mk::cluster> cluster_;
   std::unique_ptr<groups::group_coordinator> groups_;
+  std::unique_ptr<txn::transaction_coordinator> txns_;
   std::unique_ptr<services::broker_services> services_;
   bool stopping_ = false;  // state thread: set when stop() begins
   std::unique_ptr<handler_env> env_;

@@ -672,7 +672,7 @@ std::vector<error_code> group_coordinator::leave(const std::string& group_id, co
 std::vector<error_code> group_coordinator::commit_offsets(
     const std::string& group_id, int32_t generation_id, const std::string& member_id,
     const std::optional<std::string>& group_instance_id, const std::vector<offset_commit>& offsets, int64_t wall_now_ms,
-    const std::function<bool(const std::string&, int32_t)>& partition_exists, const persist_fn& persist) {
+    const std::function<bool(const std::string&, int32_t)>& partition_exists, const persist_fn& persist, bool apply) {
   std::vector<error_code> out(offsets.size(), error_code::none);
   if (group_id.empty()) {
     std::fill(out.begin(), out.end(), error_code::invalid_group_id);
@@ -726,12 +726,21 @@ std::vector<error_code> group_coordinator::commit_offsets(
       for (size_t i : accepted) out[i] = pe;
       accepted.clear();
     }
-  for (size_t i : accepted) {
-    const auto& o = offsets[i];
-    g->offsets[o.topic][o.partition] = committed_offset{o.offset, o.leader_epoch, o.metadata.value_or(""), wall_now_ms};
-  }
+  if (apply)
+    for (size_t i : accepted) {
+      const auto& o = offsets[i];
+      g->offsets[o.topic][o.partition] = committed_offset{o.offset, o.leader_epoch, o.metadata.value_or(""), wall_now_ms};
+    }
   maybe_drop(group_id);
   return out;
+}
+
+void group_coordinator::store_offsets(const std::string& group_id, const std::vector<offset_commit>& offsets,
+                                      int64_t wall_now_ms) {
+  if (group_id.empty() || offsets.empty()) return;
+  group& g = get_or_create(group_id);
+  for (const auto& o : offsets)
+    g.offsets[o.topic][o.partition] = committed_offset{o.offset, o.leader_epoch, o.metadata.value_or(""), wall_now_ms};
 }
 
 std::optional<committed_offset> group_coordinator::committed(const std::string& group_id, const std::string& topic,
