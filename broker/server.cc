@@ -237,7 +237,8 @@ void server::start() {
     if (!cluster_->node_up(n->id)) close_listener(*n);
   if (cfg_.admin_port >= 0) {
     admin_ctx_ = std::make_unique<admin_context>(admin_context{
-        *services_, metrics_, [this] { return running_.load(); }, [this] { return connection_count(); }});
+        *services_, metrics_, [this] { return running_.load(); }, [this] { return connection_count(); }, clock_.get(),
+        &stopping_});
     auto listen_admin = [this](uint16_t port) {
       admin_ = std::make_unique<http_server>(io_, [ctx = admin_ctx_.get()](http_request req) {
         return handle_admin_request(*ctx, std::move(req));

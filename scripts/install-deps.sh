@@ -9,9 +9,10 @@ pkgs=(
   librocksdb-dev zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev libbz2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
-  librdkafka-dev kcat
+  librdkafka-dev kcat curl
   python3 python3-kafka python3-confluent-kafka
   python3-snappy python3-lz4 python3-zstandard python3-prometheus-client
+  python3-jsonschema
   ca-certificates
 )
 # Node.js for the kafkajs tests: keep an existing install (e.g. NodeSource ships its own npm).

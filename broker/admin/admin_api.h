@@ -1,37 +1,16 @@
 // The HTTP admin API: JSON routes over the broker's services (broker/services/), so a topic
 // created over HTTP is in the next Metadata response and the reverse.
 //
-// Routes (all JSON unless noted; errors are {"error": code, "message": text} with status 400 bad
-// input, 404 unknown, 405 wrong method, 409 conflict/exists, 413 too large, 500 broker bug,
-// 503 storage failure with "error": "KAFKA_STORAGE_ERROR"):
-//   GET    /health                                   ready when the Kafka listener serves
-//   GET    /v1/cluster                               broker id (the first), controller_id, brokers
-//                                                     [{"id","host","port","up"}], listeners, version,
-//                                                     uptime, storage
-//   GET    /v1/topics                                list
-//   POST   /v1/topics                                {"name", "partitions"?, "replication_factor"?, "configs"?}
-//   GET    /v1/topics/{name}                         id, configs, per-partition leader, epoch,
-//                                                     replicas, isr, offsets and sizes
-//   DELETE /v1/topics/{name}
-//   POST   /v1/topics/{name}/partitions              {"count"}
-//   POST   /v1/topics/{name}/records                 {"records": [{"key","value","headers","partition"}],
-//                                                     "encoding": "string"|"base64"|"json"?}
-//   GET    /v1/topics/{name}/partitions/{p}/records?offset=&limit=
-//   GET    /v1/groups                                list
-//   GET    /v1/groups/{id}                           state, members, assignments, offsets, lag and
-//                                                     the coordinator (broker id)
-//   DELETE /v1/groups/{id}
-//   POST   /v1/groups/{id}/offsets                   {"topic", "partitions"?, "to": "earliest"|"latest"|
-//                                                     "offset"|"timestamp", "offset"?, "timestamp"?}
-//   POST   /v1/control/brokers/{id}/down             cluster simulation (--brokers N): a broker goes
-//   POST   /v1/control/brokers/{id}/up               down / comes back on its port
-//   POST   /v1/control/topics/{t}/partitions/{p}/leader   {"broker": id}: move leadership
-//   POST   /v1/control/groups/{id}/coordinator       {"broker": id}: move a group's coordinator
-//                                                     (cluster_routes.cc has the details)
-//   GET    /metrics                                  Prometheus text format
+// The routes are one table (routes.h): the router dispatches from it and GET /v1/openapi.json
+// describes it; docs/HTTP_API.md is generated from that document. Errors are
+// {"error": NAME, "message": TEXT}: Kafka's error name in upper case for Kafka errors
+// (UNKNOWN_TOPIC_OR_PARTITION, 404), a documented lower-case name for HTTP-level ones
+// (json_http.h: bad_request, not_found, method_not_allowed, ...).
 //
-// Files: admin_api.cc (routing, /health, /v1/cluster), topic_routes.cc, record_routes.cc,
-// group_routes.cc, cluster_routes.cc, prometheus.cc, json_http.h (shared JSON/HTTP helpers).
+// Files: admin_api.cc (router, /health, /metrics, /v1/cluster, /v1/openapi.json), openapi.cc
+// (the document's shared schemas), topic_routes.cc, record_routes.cc, group_routes.cc,
+// cluster_routes.cc (cluster simulation: /v1/control/brokers|topics|groups/...), prometheus.cc,
+// json_http.h (shared JSON/HTTP helpers).
 // Runs on: broker state thread. No I/O here: broker/admin/http_server.cc does the HTTP.
 #pragma once
 
@@ -40,6 +19,7 @@
 #include <string>
 
 #include "broker/asio.h"
+#include "broker/clock.h"
 #include "broker/metrics.h"
 
 namespace mk {
@@ -68,6 +48,10 @@ struct admin_context {
   const broker_metrics& metrics;
   std::function<bool()> serving;            // the Kafka listener serves
   std::function<size_t()> connection_count;  // open Kafka connections
+  // For routes that wait (record reads with wait_ms): the broker's clock, and its stopping flag
+  // (set before parked waiters are woken at shutdown).
+  clock* clk = nullptr;
+  const bool* stopping = nullptr;
 };
 
 boost::asio::awaitable<http_response> handle_admin_request(admin_context& ctx, http_request req);

@@ -62,12 +62,10 @@ std::optional<int32_t> int_segment(const std::string& s, const char* what, int64
 
 }  // namespace
 
-bool is_cluster_route(const path_parts& parts) {
-  return parts.size() >= 3 && parts[0] == "v1" && parts[1] == "control" &&
-         (parts[2] == "brokers" || parts[2] == "topics" || parts[2] == "groups");
-}
+namespace {
 
-http_response cluster_routes(admin_context& ctx, const http_request& req, const path_parts& parts) {
+// The four routes share their parsing, so they route on segments here.
+http_response cluster_routes(admin_context& ctx, const http_request& req, const std::vector<std::string>& parts) {
   auto& c = ctx.svc.cluster;
   http_response err;
   // /v1/control/brokers/{id}/down|up
@@ -100,6 +98,42 @@ http_response cluster_routes(admin_context& ctx, const http_request& req, const 
                                    {"coordinator", c.coordinator(coordinator_kind::group, parts[3])}});
   }
   return no_route(req);
+}
+
+http_response by_segments(admin_context& ctx, const http_request& req, const path_params&) {
+  return cluster_routes(ctx, req, path_segments(req.path));
+}
+
+}  // namespace
+
+std::vector<route> cluster_route_table() {
+  return {
+      {"POST", "/v1/control/brokers/{id}/down", by_segments, nullptr, R"json({
+        "summary": "Take a simulated broker down (--brokers N)",
+        "description": "Its listener closes its connections and refuses new ones; partitions it led move to another live replica (leader epoch + 1) or become leaderless (-1); groups it coordinated move.",
+        "tags": ["cluster"],
+        "responses": {"200": {"description": "the broker", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Broker"}}}},
+                      "404": {"$ref": "#/components/responses/Error"}}})json"},
+      {"POST", "/v1/control/brokers/{id}/up", by_segments, nullptr, R"json({
+        "summary": "Bring a simulated broker back, on its port, as a follower",
+        "tags": ["cluster"],
+        "responses": {"200": {"description": "the broker", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Broker"}}}},
+                      "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}})json"},
+      {"POST", "/v1/control/topics/{topic}/partitions/{partition}/leader", by_segments, nullptr, R"json({
+        "summary": "Move a partition's leadership to a live broker (leader epoch + 1)",
+        "tags": ["cluster"],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BrokerChoice"}}}},
+        "responses": {"200": {"description": "the partition", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PartitionLeader"}}}},
+                      "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"},
+                      "409": {"$ref": "#/components/responses/Error"}}})json"},
+      {"POST", "/v1/control/groups/{group}/coordinator", by_segments, nullptr, R"json({
+        "summary": "Move a group's coordinator to a live broker (the old one answers NOT_COORDINATOR)",
+        "tags": ["cluster"],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BrokerChoice"}}}},
+        "responses": {"200": {"description": "the group's coordinator", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/GroupCoordinator"}}}},
+                      "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"},
+                      "409": {"$ref": "#/components/responses/Error"}}})json"},
+  };
 }
 
 }  // namespace mk::admin

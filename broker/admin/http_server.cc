@@ -145,6 +145,7 @@ asio::awaitable<void> http_server::session(asio::ip::tcp::socket socket) {
     res.keep_alive(keep_alive);
     res.body() = std::move(resp.body);
     res.prepare_payload();
+    stream.expires_after(std::chrono::seconds(60));  // a route may have waited (wait_ms)
     co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
     if (ec || !keep_alive || closed_) break;
   }
