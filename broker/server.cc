@@ -135,9 +135,11 @@ void server::start() {
   cluster_->set_node(node_info{cfg_.node_id, advertised_host(), bound_port_, std::nullopt});
   std::vector<services::listener_info> listeners{{"kafka", cfg_.node_id, advertised_host(), bound_port_}};
   asio::co_spawn(io_, accept_loop(*acceptor_, cfg_.node_id), asio::detached);
-  if (cfg_.admin_port >= 0) {
+  if (!admin_ctx_) {
     admin_ctx_ = std::make_unique<admin_context>(admin_context{
         *services_, metrics_, [this] { return running_.load(); }, [this] { return connections_.size(); }});
+  }
+  if (cfg_.admin_port >= 0) {
     admin_ = std::make_unique<http_server>(io_, [ctx = admin_ctx_.get()](http_request req) {
       return handle_admin_request(*ctx, std::move(req));
     });
@@ -159,6 +161,32 @@ void server::start() {
     }
   });
   spdlog::info("node {} serving Kafka on {}:{} (advertised {})", cfg_.node_id, cfg_.host, bound_port_, bootstrap());
+}
+
+http_response server::admin_request(http_request req) {
+  if (!running_ || !admin_ctx_) {
+    http_response r;
+    r.status = 503;
+    r.body = R"({"error":"not_serving","message":"the broker is not started"})";
+    return r;
+  }
+  // The promise lives in the completion handler only: if the state thread is stopped outright
+  // with the route still parked, destroying the handler breaks the promise and get() throws.
+  auto done = std::make_shared<std::promise<http_response>>();
+  auto result = done->get_future();
+  asio::co_spawn(io_, handle_admin_request(*admin_ctx_, std::move(req)),
+                 [done](std::exception_ptr ex, http_response r) {
+                   if (ex) done->set_exception(ex);
+                   else done->set_value(std::move(r));
+                 });
+  try {
+    return result.get();
+  } catch (const std::exception&) {
+    http_response r;
+    r.status = 503;
+    r.body = std::string(R"({"error":"not_serving","message":"the broker stopped during the request"})");
+    return r;
+  }
 }
 
 void server::shutdown_on_state_thread() {
