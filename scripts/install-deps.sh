@@ -11,6 +11,7 @@ pkgs=(
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   librdkafka-dev kcat
   python3 python3-kafka python3-confluent-kafka
+  python3-pytest python3-pytest-xdist python3-venv python3-setuptools python3-wheel
   python3-snappy python3-lz4 python3-zstandard python3-prometheus-client
   ca-certificates
 )
