@@ -13,6 +13,7 @@ pkgs=(
   python3 python3-kafka python3-confluent-kafka
   python3-pytest python3-pytest-xdist python3-venv python3-setuptools python3-wheel
   python3-snappy python3-lz4 python3-zstandard python3-prometheus-client
+  abigail-tools
   ca-certificates
 )
 # Node.js for the kafkajs tests: keep an existing install (e.g. NodeSource ships its own npm).
