@@ -31,6 +31,13 @@ api_table api_table::defaults() {
       h::sync_entry<delete_records_request, delete_records_response, &h::delete_records>(),
       h::sync_entry<delete_groups_request, delete_groups_response, &h::delete_groups>(),
       h::sync_entry<offset_delete_request, offset_delete_response, &h::offset_delete>(),
+      h::sync_entry<add_partitions_to_txn_request, add_partitions_to_txn_response, &h::add_partitions_to_txn>(),
+      h::sync_entry<add_offsets_to_txn_request, add_offsets_to_txn_response, &h::add_offsets_to_txn>(),
+      h::sync_entry<txn_offset_commit_request, txn_offset_commit_response, &h::txn_offset_commit>(),
+      h::sync_entry<end_txn_request, end_txn_response, &h::end_txn>(),
+      h::sync_entry<describe_producers_request, describe_producers_response, &h::describe_producers>(),
+      h::sync_entry<describe_transactions_request, describe_transactions_response, &h::describe_transactions>(),
+      h::sync_entry<list_transactions_request, list_transactions_response, &h::list_transactions>(),
   };
   t.index();
   return t;

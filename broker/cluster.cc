@@ -57,8 +57,16 @@ std::optional<std::string> cluster::validate_topic_name(const std::string& name)
   return std::nullopt;
 }
 
+bool cluster::is_internal_topic(const std::string& name) {
+  return name == "__consumer_offsets" || name == "__transaction_state";
+}
+
 topic_error cluster::create_topic(const create_spec& spec, bool validate_only, topic_state** created) {
   if (auto bad = validate_topic_name(spec.name)) return {error_code::invalid_topic_exception, *bad};
+  // Kafka 3.9 answers this for __cluster_metadata; its other internal topics exist from the first
+  // group on and are managed by the broker. Here they never exist, so none is a client's to create.
+  if (is_internal_topic(spec.name) || spec.name == "__cluster_metadata")
+    return {error_code::invalid_request, "Creation of internal topic " + spec.name + " is prohibited."};
   if (topics_.count(spec.name)) return {error_code::topic_already_exists, "Topic '" + spec.name + "' already exists."};
 
   int32_t partitions = spec.partitions;
@@ -99,8 +107,8 @@ topic_error cluster::create_topic(const create_spec& spec, bool validate_only, t
   if (auto err = add_partitions(*t, partitions)) return err;
   if (auto err = persist(*t)) return err;
   if (rf > static_cast<int16_t>(nodes_.size()))
-    spdlog::info("topic {}: replication factor {} accepted with {} broker(s); one replica is kept", spec.name, rf, nodes_.size());
-  spdlog::info("created topic {} (id {}, {} partitions)", spec.name, t->id.to_base64(), partitions);
+    spdlog::debug("topic {}: replication factor {} accepted with {} broker(s); one replica is kept", spec.name, rf, nodes_.size());
+  spdlog::debug("created topic {} (id {}, {} partitions)", spec.name, t->id.to_base64(), partitions);
   by_id_[t->id.to_hex()] = t.get();
   auto* raw = t.get();
   topics_[spec.name] = std::move(t);
@@ -137,7 +145,7 @@ topic_error cluster::delete_topic(const std::string& name) {
     auto st = engine_.drop_log(t->id.to_hex(), p->index);
     if (!st) spdlog::warn("topic {} partition {}: dropping stored data failed: {}", name, p->index, storage::to_string(st.error()));
   }
-  spdlog::info("deleted topic {}", name);
+  spdlog::debug("deleted topic {}", name);
   for (auto& f : deleted_observers_) f(name);
   return {};
 }

@@ -8,6 +8,7 @@
 // Runs on: the broker's state thread (its io_context). Nothing here locks.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -53,6 +54,14 @@ struct producer_state {
   std::deque<producer_batch> recent;  // newest last, at most 5
 };
 
+// A transaction aborted on a partition: its first offset there and the offset of its abort
+// marker (Fetch's aborted_transactions for read_committed consumers).
+struct aborted_txn {
+  int64_t producer_id = -1;
+  int64_t first_offset = 0;
+  int64_t last_offset = 0;
+};
+
 struct partition_state {
   int32_t index = 0;
   int32_t leader_id = 0;
@@ -61,6 +70,15 @@ struct partition_state {
   std::unique_ptr<storage::partition_log> log;
   std::vector<append_waiter*> waiters;  // woken (and cleared) on every append
   std::unordered_map<int64_t, producer_state> producers;  // idempotent producers by id
+  std::map<int64_t, int64_t> open_txns;                   // producer id -> first offset of its open transaction
+  std::vector<aborted_txn> aborted;                       // in marker order
+
+  // The last stable offset: the first offset of the oldest open transaction, else the end.
+  int64_t last_stable_offset() const {
+    int64_t lso = log->end_offset();
+    for (const auto& [pid, first] : open_txns) lso = std::min(lso, first);
+    return lso;
+  }
 
   // Wakes every parked waiter. Waiters that still need data register again.
   void notify_append() {
@@ -127,6 +145,10 @@ class cluster {
 
   // Kafka's legal-name rule: 1-249 chars of [a-zA-Z0-9._-], not "." or "..".
   static std::optional<std::string> validate_topic_name(const std::string& name);
+  // Kafka's internal topics, __consumer_offsets and __transaction_state (Metadata's is_internal).
+  // minikafka keeps group offsets in the coordinator and has no transaction log, so neither these
+  // names nor KRaft's __cluster_metadata can be created (create_topic: INVALID_REQUEST).
+  static bool is_internal_topic(const std::string& name);
 
   struct create_spec {
     std::string name;
@@ -137,7 +159,7 @@ class cluster {
   };
   // Creates a topic (or only validates it). Errors: TOPIC_ALREADY_EXISTS, INVALID_TOPIC_EXCEPTION,
   // INVALID_PARTITIONS, INVALID_REPLICATION_FACTOR, INVALID_REPLICA_ASSIGNMENT, INVALID_CONFIG,
-  // INVALID_REQUEST, KAFKA_STORAGE_ERROR.
+  // INVALID_REQUEST (also for an internal topic's name), KAFKA_STORAGE_ERROR.
   topic_error create_topic(const create_spec& spec, bool validate_only, topic_state** created = nullptr);
 
   // Deletes a topic and its stored data; parked fetches on it are woken.

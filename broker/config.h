@@ -25,6 +25,9 @@ struct broker_config {
   // HTTP admin API. admin_port -1 = off, 0 = ephemeral.
   std::string admin_host = "127.0.0.1";
   int32_t admin_port = -1;
+  // When admin_port is taken (address in use), listen on an ephemeral port instead of failing
+  // (the executable sets this when the port is its default, not one asked for).
+  bool admin_port_fallback = false;
   // Storage. "memory" (default) or "rocksdb" (needs data_dir).
   std::string storage = "memory";
   std::string data_dir;
@@ -36,6 +39,8 @@ struct broker_config {
   int32_t group_initial_rebalance_delay_ms = 0;
   int32_t group_min_session_timeout_ms = 6000;
   int32_t group_max_session_timeout_ms = 1800000;
+  // transaction.max.timeout.ms: longer transaction.timeout.ms are refused (INVALID_TRANSACTION_TIMEOUT).
+  int32_t transaction_max_timeout_ms = 900000;
   // When set, every request frame (header + body, without the size prefix) is written to
   // <dir>/<api>_request_v<version>_<client_id>.bin (last one wins); used to capture golden frames.
   std::string record_requests_dir;

@@ -39,6 +39,7 @@ mk::broker_config to_config(const broker_options& o) {
   c.data_dir = o.data_dir;
   c.sync = o.sync;
   c.record_requests_dir = o.record_requests_dir;
+  c.transaction_max_timeout_ms = o.transaction_max_timeout_ms;
   return c;
 }
 

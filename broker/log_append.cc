@@ -88,7 +88,7 @@ append_outcome check_sequences(const partition_state& part, const parsed_batches
   auto next_seq = [](int32_t s) { return s == INT32_MAX ? 0 : s + 1; };
   for (size_t i = 0; i < pb.headers.size(); ++i) {
     const auto& h = pb.headers[i];
-    if (h.producer_id < 0 || h.base_sequence < 0 || h.is_transactional()) continue;
+    if (h.producer_id < 0 || h.base_sequence < 0) continue;
     const int32_t last =
         static_cast<int32_t>((static_cast<int64_t>(h.base_sequence) + h.last_offset_delta) % (int64_t{INT32_MAX} + 1));
     auto it = part.producers.find(h.producer_id);
@@ -178,7 +178,44 @@ append_outcome append_batches(topic_state& topic, partition_state& part, shared_
   }
   out.base_offset = res.value();
   remember_sequences(part, seqs, batches);
+  // Transactional batches open their producer's transaction on this partition (until a marker).
+  for (size_t i = 0; i < pb.headers.size(); ++i)
+    if (pb.headers[i].is_transactional() && pb.headers[i].producer_id >= 0)
+      part.open_txns.try_emplace(pb.headers[i].producer_id, batches[i].base_offset);
   out.log_append_time = log_append ? settings.now_ms : -1;
+  out.log_start_offset = part.log->start_offset();
+  part.notify_append();
+  return out;
+}
+
+append_outcome append_marker(topic_state& topic, partition_state& part, int64_t producer_id, int16_t epoch, bool commit,
+                             int64_t now_ms) {
+  append_outcome out;
+  const int64_t offset = part.log->end_offset();
+  auto bytes = records::build_control_batch(commit ? records::control_type::commit : records::control_type::abort,
+                                            producer_id, epoch, /*coordinator_epoch=*/0, now_ms, offset);
+  records::set_partition_leader_epoch(bytes.data(), part.leader_epoch);
+  const int64_t max_ts = records::read_batch_header(bytes.data()).max_timestamp;
+  storage::batch_to_append b{offset, offset, max_ts, shared_chunk::adopt(std::move(bytes))};
+  auto res = part.log->append(std::span<const storage::batch_to_append>(&b, 1));
+  if (!res) {
+    out.error = storage_error_code(res.error());
+    out.message = std::string("storage: ") + storage::to_string(res.error());
+    spdlog::warn("transaction marker for producer {} on {}-{} failed: {}", producer_id, topic.name, part.index,
+                 out.message);
+    return out;
+  }
+  out.base_offset = res.value();
+  if (auto it = part.open_txns.find(producer_id); it != part.open_txns.end()) {
+    if (!commit) part.aborted.push_back(aborted_txn{producer_id, it->second, offset});
+    part.open_txns.erase(it);
+  }
+  // The marker's epoch is the producer's newest (a fenced producer's batches are refused).
+  producer_state& ps = part.producers[producer_id];
+  if (epoch > ps.epoch) {
+    ps.epoch = epoch;
+    ps.recent.clear();
+  }
   out.log_start_offset = part.log->start_offset();
   part.notify_append();
   return out;

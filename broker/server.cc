@@ -45,8 +45,12 @@ server::server(broker_config cfg, std::unique_ptr<storage::storage_engine> engin
   gc.max_session_timeout_ms = cfg_.group_max_session_timeout_ms;
   groups_ = std::make_unique<groups::group_coordinator>(gc, [c = clock_.get()] { return c->steady_ms(); },
                                                         &new_member_suffix);
-  services_ = std::make_unique<services::broker_services>(*cluster_, *groups_, engine_->metadata(), *clock_, cfg_,
-                                                          engine_->name(), [this] { groups_changed(); });
+  txns_ = std::make_unique<txn::transaction_coordinator>(
+      txn::coordinator_config{cfg_.transaction_max_timeout_ms}, [c = clock_.get()] { return c->steady_ms(); },
+      [this] { return cluster_->next_producer_id(); },
+      [this](const txn::completion& c) { services_->transactions.complete(c); });
+  services_ = std::make_unique<services::broker_services>(*cluster_, *groups_, *txns_, engine_->metadata(), *clock_,
+                                                          cfg_, engine_->name(), [this] { deadlines_changed(); });
   if (auto err = cluster_->recover()) throw std::runtime_error("recovering topics: " + err.message);
   services_->groups.recover();
   env_ = std::make_unique<handler_env>(handler_env{*services_, *clock_, cfg_, stopping_});
@@ -60,8 +64,9 @@ server::server(broker_config cfg, std::unique_ptr<storage::storage_engine> engin
     static_cast<manual_clock&>(*clock_).on_advance([this] {
       if (stopping_) return;
       groups_->tick();
+      txns_->tick();
       group_timer_at_ = 0;
-      groups_changed();
+      deadlines_changed();
     });
   }
 }
@@ -82,9 +87,10 @@ void server::arm_housekeeping() {
   });
 }
 
-void server::groups_changed() {
+void server::deadlines_changed() {
   if (stopping_) return;
   auto next = groups_->next_deadline();
+  if (auto t = txns_->next_deadline(); t && (!next || *t < *next)) next = t;
   if (!next) return;
   if (group_timer_at_ != 0 && group_timer_at_ <= *next) return;  // an earlier wake-up is already set
   group_timer_at_ = *next;
@@ -95,7 +101,8 @@ void server::groups_changed() {
     if (gen != group_timer_gen_ || stopping_) return;
     group_timer_at_ = 0;
     groups_->tick();
-    groups_changed();
+    txns_->tick();
+    deadlines_changed();
   });
 }
 
@@ -123,30 +130,51 @@ void server::start() {
   if (running_) return;
   if (io_.stopped()) io_.restart();  // started again after stop()
   stopping_ = false;
-  asio::ip::tcp::resolver res(io_);
-  auto results = res.resolve(cfg_.host, std::to_string(cfg_.port), asio::ip::resolver_base::passive);
-  auto ep = results.begin()->endpoint();
-  acceptor_ = std::make_unique<asio::ip::tcp::acceptor>(io_);
-  acceptor_->open(ep.protocol());
-  acceptor_->set_option(asio::socket_base::reuse_address(true));
-  acceptor_->bind(ep);
-  acceptor_->listen(asio::socket_base::max_listen_connections);
+  try {
+    asio::ip::tcp::resolver res(io_);
+    auto results = res.resolve(cfg_.host, std::to_string(cfg_.port), asio::ip::resolver_base::passive);
+    auto ep = results.begin()->endpoint();
+    acceptor_ = std::make_unique<asio::ip::tcp::acceptor>(io_);
+    acceptor_->open(ep.protocol());
+    acceptor_->set_option(asio::socket_base::reuse_address(true));
+    acceptor_->bind(ep);
+    acceptor_->listen(asio::socket_base::max_listen_connections);
+  } catch (const boost::system::system_error& e) {
+    acceptor_.reset();
+    throw listen_error("kafka", cfg_.host, cfg_.port, e.code());
+  }
   bound_port_ = acceptor_->local_endpoint().port();
   cluster_->set_node(node_info{cfg_.node_id, advertised_host(), bound_port_, std::nullopt});
   std::vector<services::listener_info> listeners{{"kafka", cfg_.node_id, advertised_host(), bound_port_}};
-  asio::co_spawn(io_, accept_loop(*acceptor_, cfg_.node_id), asio::detached);
+  // The admin listener is bound before any accept loop runs, so a failure leaves nothing behind.
+  // The admin routes' context exists whether or not the listener is on: admin_request() uses it.
   if (!admin_ctx_) {
     admin_ctx_ = std::make_unique<admin_context>(admin_context{
         *services_, metrics_, [this] { return running_.load(); }, [this] { return connections_.size(); }});
   }
   if (cfg_.admin_port >= 0) {
-    admin_ = std::make_unique<http_server>(io_, [ctx = admin_ctx_.get()](http_request req) {
-      return handle_admin_request(*ctx, std::move(req));
-    });
-    admin_port_ = admin_->listen(cfg_.admin_host, static_cast<uint16_t>(cfg_.admin_port));
+    auto listen_admin = [this](uint16_t port) {
+      admin_ = std::make_unique<http_server>(io_, [ctx = admin_ctx_.get()](http_request req) {
+        return handle_admin_request(*ctx, std::move(req));
+      });
+      return admin_->listen(cfg_.admin_host, port);
+    };
+    try {
+      try {
+        admin_port_ = listen_admin(static_cast<uint16_t>(cfg_.admin_port));
+      } catch (const boost::system::system_error& e) {
+        if (!cfg_.admin_port_fallback || cfg_.admin_port == 0 || e.code() != asio::error::address_in_use) throw;
+        admin_port_ = listen_admin(0);
+      }
+    } catch (const boost::system::system_error& e) {
+      admin_.reset();
+      acceptor_.reset();
+      throw listen_error("admin", cfg_.admin_host, cfg_.admin_port, e.code());
+    }
     listeners.push_back({"admin", -1, cfg_.admin_host, admin_port_});
   }
   services_->cluster.set_listeners(std::move(listeners));
+  asio::co_spawn(io_, accept_loop(*acceptor_, cfg_.node_id), asio::detached);
   arm_housekeeping();
   running_ = true;
   std::promise<void> ran_out;

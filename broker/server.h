@@ -25,6 +25,7 @@
 #include "broker/config.h"
 #include "broker/dispatch/dispatcher.h"
 #include "broker/groups/group_coordinator.h"
+#include "broker/txn/transaction_coordinator.h"
 #include "broker/metrics.h"
 #include "broker/net/connection.h"
 #include "broker/services/services.h"
@@ -38,6 +39,23 @@ struct admin_context;
 struct http_request;
 struct http_response;
 
+// Thrown by server::start() when a listener cannot be set up: which one ("kafka" or "admin"),
+// the address it was asked to use, and the cause (e.g. asio::error::address_in_use).
+class listen_error : public boost::system::system_error {
+ public:
+  listen_error(std::string listener, std::string host, int port, boost::system::error_code ec)
+      : boost::system::system_error(ec, listener + " listener " + host + ":" + std::to_string(port)),
+        listener_(std::move(listener)), host_(std::move(host)), port_(port) {}
+  const std::string& listener() const { return listener_; }
+  const std::string& host() const { return host_; }
+  int port() const { return port_; }
+
+ private:
+  std::string listener_;
+  std::string host_;
+  int port_;
+};
+
 class server {
  public:
   // `clk` replaces the system clock (tests, --clock manual); the server keeps it.
@@ -47,7 +65,8 @@ class server {
   server(const server&) = delete;
   server& operator=(const server&) = delete;
 
-  // Binds the Kafka listener (throws std::system_error on failure) and starts the state thread.
+  // Binds the Kafka listener and the admin API's (throws listen_error, naming the listener, on
+  // failure; nothing is left listening then) and starts the state thread.
   void start();
   // Stops accepting, closes every connection (Kafka and HTTP), answers parked requests, cancels
   // timers and lets the state thread run out of work, then joins it. Idempotent.
@@ -89,7 +108,7 @@ class server {
 
  private:
   asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acc, int32_t node_id);
-  void groups_changed();  // re-arms the one timer that drives the coordinator's tick()
+  void deadlines_changed();  // re-arms the one timer that drives the coordinators' tick()
   void arm_housekeeping();
   void shutdown_on_state_thread();
 
@@ -98,6 +117,7 @@ class server {
   std::unique_ptr<storage::storage_engine> engine_;
   std::unique_ptr<mk::cluster> cluster_;
   std::unique_ptr<groups::group_coordinator> groups_;
+  std::unique_ptr<txn::transaction_coordinator> txns_;
   std::unique_ptr<services::broker_services> services_;
   bool stopping_ = false;  // state thread: set when stop() begins
   std::unique_ptr<handler_env> env_;

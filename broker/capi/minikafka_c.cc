@@ -17,6 +17,8 @@
 #include <system_error>
 #include <vector>
 
+#include <boost/system/system_error.hpp>
+
 #include "broker/services/cluster_info.h"
 #include "minikafka/broker.h"
 #include "protocol/error_code.h"
@@ -52,6 +54,8 @@ int guarded(F&& f) noexcept {
   } catch (const minikafka::error& e) {
     return fail_kafka(e);
   } catch (const std::system_error& e) {
+    return fail(MINIKAFKA_ERR_IO, e.what());
+  } catch (const boost::system::system_error& e) {  // a listener cannot bind (mk::listen_error)
     return fail(MINIKAFKA_ERR_IO, e.what());
   } catch (const std::bad_alloc&) {
     return fail(MINIKAFKA_ERR_NO_MEMORY, "out of memory");
@@ -150,6 +154,11 @@ const std::map<std::string, setter>& option_table() {
          o.group_max_session_timeout_ms = parse_int<int32_t>(k, v);
          if (o.group_max_session_timeout_ms <= 0) throw bad_option("option " + k + ": must be positive");
        }},
+      {"transaction-max-timeout-ms",
+       [](auto& o, auto&, auto& k, auto& v) {
+         o.transaction_max_timeout_ms = parse_int<int32_t>(k, v);
+         if (o.transaction_max_timeout_ms <= 0) throw bad_option("option " + k + ": must be positive");
+       }},
       {"record-requests", [](auto& o, auto&, auto&, auto& v) { o.record_requests_dir = v; }},
       {"log-level",
        [](auto&, auto& x, auto&, auto& v) {
@@ -183,7 +192,7 @@ std::string upper(const char* s) {
 
 extern "C" {
 
-const char* minikafka_version(void) { return mk::services::minikafka_version; }
+const char* minikafka_version(void) { return mk::services::cluster_service::version(); }
 
 int minikafka_abi_version(void) { return MINIKAFKA_ABI_VERSION; }
 

@@ -158,12 +158,16 @@ class group_coordinator {
   // generation, unknown member, rebalance) applies to every other entry. `persist`, when given, is
   // called with the indexes of the entries about to be stored, after every check and before
   // anything changes; an error it returns becomes those entries' error and nothing is stored.
+  // With `apply` false the commit is only checked (TxnOffsetCommit keeps it pending).
   using persist_fn = std::function<error_code(const std::vector<size_t>& accepted)>;
   std::vector<error_code> commit_offsets(const std::string& group_id, int32_t generation_id, const std::string& member_id,
                                          const std::optional<std::string>& group_instance_id,
                                          const std::vector<offset_commit>& offsets, int64_t wall_now_ms,
                                          const std::function<bool(const std::string&, int32_t)>& partition_exists,
-                                         const persist_fn& persist = nullptr);
+                                         const persist_fn& persist = nullptr, bool apply = true);
+  // Stores offsets whatever the group's state (a committed transaction's offsets, checked when
+  // they were sent with TxnOffsetCommit; recovery from the metadata store).
+  void store_offsets(const std::string& group_id, const std::vector<offset_commit>& offsets, int64_t wall_now_ms);
   // Committed offset of one partition (nullopt = none).
   std::optional<committed_offset> committed(const std::string& group_id, const std::string& topic, int32_t partition) const;
   // All committed offsets of a group: topic -> partition -> offset.

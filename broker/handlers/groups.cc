@@ -181,9 +181,20 @@ void fill_offset(PartitionOut& out, const std::optional<groups::committed_offset
   out.error_code = 0;
 }
 
+// require_stable (v7+): a partition with an offset pending in an open transaction answers
+// UNSTABLE_OFFSET_COMMIT (retriable) instead of the committed offset.
+template <typename PartitionOut>
+void mark_unstable(request_context& ctx, bool require_stable, const std::string& group, const std::string& topic,
+                   PartitionOut& out) {
+  if (require_stable && ctx.svc().groups.has_pending(group, topic, out.partition_index)) {
+    out.committed_offset = -1;
+    out.error_code = code(error_code::unstable_offset_commit);
+  }
+}
+
 // Answers one group's fetch: `topics` null means every committed partition.
 template <typename TopicsOut, typename TopicsIn>
-error_code fetch_group_offsets(request_context& ctx, const std::string& group_id, const std::optional<TopicsIn>& topics,
+error_code fetch_group_offsets(request_context& ctx, bool require_stable, const std::string& group_id, const std::optional<TopicsIn>& topics,
                                TopicsOut& out) {
   if (group_id.empty()) return error_code::invalid_group_id;
   auto& gc = ctx.svc().groups;
@@ -195,6 +206,7 @@ error_code fetch_group_offsets(request_context& ctx, const std::string& group_id
         auto& pr = tr.partitions.emplace_back();
         pr.partition_index = p;
         fill_offset(pr, c);
+        mark_unstable(ctx, require_stable, group_id, topic, pr);
       }
     }
     return error_code::none;
@@ -206,6 +218,7 @@ error_code fetch_group_offsets(request_context& ctx, const std::string& group_id
       auto& pr = tr.partitions.emplace_back();
       pr.partition_index = p;
       fill_offset(pr, gc.committed(group_id, t.name, p));
+      mark_unstable(ctx, require_stable, group_id, t.name, pr);
     }
   }
   return error_code::none;
@@ -219,10 +232,10 @@ proto::offset_fetch_response offset_fetch(request_context& ctx, proto::offset_fe
     for (const auto& g : req.groups) {
       auto& gr = resp.groups.emplace_back();
       gr.group_id = g.group_id;
-      gr.error_code = code(fetch_group_offsets(ctx, g.group_id, g.topics, gr.topics));
+      gr.error_code = code(fetch_group_offsets(ctx, req.require_stable, g.group_id, g.topics, gr.topics));
     }
   } else {
-    auto err = fetch_group_offsets(ctx, req.group_id, req.topics, resp.topics);
+    auto err = fetch_group_offsets(ctx, ctx.version() >= 7 && req.require_stable, req.group_id, req.topics, resp.topics);
     if (ctx.version() >= 2) resp.error_code = code(err);
     else if (err != error_code::none)
       for (auto& t : resp.topics)

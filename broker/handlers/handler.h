@@ -85,6 +85,15 @@ proto::delete_records_response delete_records(request_context& ctx, proto::delet
 proto::describe_configs_response describe_configs(request_context& ctx, proto::describe_configs_request& req);
 proto::find_coordinator_response find_coordinator(request_context& ctx, proto::find_coordinator_request& req);
 
+// Transactions (handlers/transactions.cc).
+proto::add_partitions_to_txn_response add_partitions_to_txn(request_context& ctx, proto::add_partitions_to_txn_request& req);
+proto::add_offsets_to_txn_response add_offsets_to_txn(request_context& ctx, proto::add_offsets_to_txn_request& req);
+proto::txn_offset_commit_response txn_offset_commit(request_context& ctx, proto::txn_offset_commit_request& req);
+proto::end_txn_response end_txn(request_context& ctx, proto::end_txn_request& req);
+proto::describe_producers_response describe_producers(request_context& ctx, proto::describe_producers_request& req);
+proto::describe_transactions_response describe_transactions(request_context& ctx, proto::describe_transactions_request& req);
+proto::list_transactions_response list_transactions(request_context& ctx, proto::list_transactions_request& req);
+
 // Consumer groups (handlers/groups.cc).
 asio::awaitable<proto::join_group_response> join_group(request_context& ctx, proto::join_group_request& req);
 asio::awaitable<proto::sync_group_response> sync_group(request_context& ctx, proto::sync_group_request& req);

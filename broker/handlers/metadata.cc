@@ -7,6 +7,7 @@
 //  * Named topics that do not exist are auto-created when the broker allows it and the request
 //    does (v4+ allow_auto_topic_creation; always for v0-v3), and returned at once; otherwise
 //    UNKNOWN_TOPIC_OR_PARTITION, or INVALID_TOPIC_EXCEPTION for an illegal name.
+//  * is_internal is set for Kafka's internal topic names, which cannot be created (cluster.h).
 //  * Each partition: its leader, leader epoch (v7+), replicas = isr = [leader].
 //  * Authorized operations (v8+) are reported as "all" when asked for, since there are no ACLs.
 #include "broker/handlers/handler.h"
@@ -22,7 +23,7 @@ void describe_topic(request_context& ctx, topic_state& t, proto::metadata_respon
   out.error_code = 0;
   out.name = t.name;
   out.topic_id = t.id;
-  out.is_internal = false;
+  out.is_internal = cluster::is_internal_topic(t.name);  // only from data stored before they were refused
   out.partitions.reserve(t.partitions.size());
   for (auto& p : t.partitions) {
     auto& mp = out.partitions.emplace_back();

@@ -28,11 +28,13 @@ connection::connection(listener_env& env, asio::ip::tcp::socket socket, int32_t 
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   env_.metrics.connections_opened++;
   env_.open.insert(this);
+  spdlog::debug("{}: connection opened", info_.peer);
 }
 
 connection::~connection() {
   env_.metrics.connections_closed++;
   env_.open.erase(this);
+  spdlog::debug("{}: connection closed", info_.peer);
 }
 
 void connection::start() {

@@ -12,8 +12,6 @@
 
 namespace mk::services {
 
-inline constexpr const char* minikafka_version = "0.2.0";
-
 struct listener_info {
   std::string name;  // "kafka" or "admin"
   int32_t node_id = -1;  // -1 for the admin listener
@@ -31,7 +29,8 @@ class cluster_service {
   int32_t controller_id() const { return state_.controller_id(); }
   const std::string& cluster_id() const { return state_.cluster_id(); }
   const char* storage() const { return storage_name_; }
-  const char* version() const { return minikafka_version; }
+  // The project version (CMakeLists.txt), as `minikafka --version` prints it.
+  static const char* version();
   int64_t uptime_ms() const { return clock_.steady_ms() - started_ms_; }
 
   // Listeners, set by the server once bound.

@@ -43,6 +43,7 @@ struct broker_options {
   std::string data_dir;
   bool sync = false;               // rocksdb: fsync the WAL before acknowledging a produce
   std::string record_requests_dir;  // debugging: dump every request frame here
+  int32_t transaction_max_timeout_ms = 900000;  // longer transaction.timeout.ms are refused
 };
 
 // The answer of an admin API route called in-process (broker::admin_request).

@@ -73,7 +73,7 @@ typedef struct minikafka_partition_lag {
   int64_t lag;        /* end_offset - committed (or - log start when nothing is committed) */
 } minikafka_partition_lag;
 
-/* "0.2.0": the broker's version (the one GET /v1/cluster reports). */
+/* The broker's version, as `minikafka --version` and GET /v1/cluster report it ("0.1.0"). */
 MINIKAFKA_API const char *minikafka_version(void);
 /* MINIKAFKA_ABI_VERSION of the loaded library. */
 MINIKAFKA_API int minikafka_abi_version(void);
@@ -89,9 +89,9 @@ MINIKAFKA_API const char *minikafka_last_error(void);
  * "cluster-id", "default-partitions", "auto-create-topics", "strict-replication-factor",
  * "max-request-size", "storage", "data-dir", "sync", "max-memory-bytes",
  * "retention-check-interval-ms", "group-initial-rebalance-delay-ms",
- * "group-min-session-timeout-ms", "group-max-session-timeout-ms", "record-requests",
- * "log-level"). Defaults are the binary's, except port 0 (ephemeral); with port 0 the admin
- * API is on an ephemeral port too ("admin-port" "-1" turns it off). "log-level" sets the level
+ * "group-min-session-timeout-ms", "group-max-session-timeout-ms", "transaction-max-timeout-ms",
+ * "record-requests", "log-level"). Defaults are the binary's, except port 0 (ephemeral); the
+ * admin API is on an ephemeral port with port 0, else on 9644 ("admin-port" "-1" turns it off). "log-level" sets the level
  * of minikafka's stderr log for the whole process. Booleans: "true"/"false" (also 1/0).
  * An unknown key or a bad value: MINIKAFKA_ERR_INVALID_ARGUMENT and no broker. */
 MINIKAFKA_API int minikafka_create(const char *const *options, minikafka_broker **out);

@@ -900,6 +900,41 @@ std::optional<writer> describe_topic_partitions_error(reader& r, int16_t v, int1
   return w;
 }
 
+// DescribeTransactions (key 65, v0).
+//   TransactionStates <- TransactionalIds (v0): TransactionalId <- element
+std::optional<writer> describe_transactions_error(reader& r, int16_t v, int16_t ec) {
+  describe_transactions_request req;
+  req.decode(r, v);
+  if (!r.ok()) return std::nullopt;
+  (void)ec;
+  describe_transactions_response resp;
+  {
+    auto& a0 = fill(resp.transaction_states);
+    for (const auto& e0 : items(req.transactional_ids)) {
+      auto& o0 = a0.emplace_back();
+      copy_key(o0.transactional_id, e0);
+      o0.error_code = ec;
+    }
+  }
+  writer w;
+  resp.encode(w, v);
+  return w;
+}
+
+// ListTransactions (key 66, v0-1).
+//   no mirrored arrays
+std::optional<writer> list_transactions_error(reader& r, int16_t v, int16_t ec) {
+  list_transactions_request req;
+  req.decode(r, v);
+  if (!r.ok()) return std::nullopt;
+  (void)ec;
+  list_transactions_response resp;
+  resp.error_code = ec;
+  writer w;
+  resp.encode(w, v);
+  return w;
+}
+
 }  // namespace
 
 std::optional<writer> error_response(int16_t api_key, int16_t version, reader body, error_code error) {
@@ -1007,6 +1042,12 @@ std::optional<writer> error_response(int16_t api_key, int16_t version, reader bo
     case 61:  // DescribeProducers
       if (version < 0 || version > 0) return std::nullopt;
       return describe_producers_error(body, version, ec);
+    case 65:  // DescribeTransactions
+      if (version < 0 || version > 0) return std::nullopt;
+      return describe_transactions_error(body, version, ec);
+    case 66:  // ListTransactions
+      if (version < 0 || version > 1) return std::nullopt;
+      return list_transactions_error(body, version, ec);
     case 75:  // DescribeTopicPartitions
       if (version < 0 || version > 0) return std::nullopt;
       return describe_topic_partitions_error(body, version, ec);
@@ -1085,6 +1126,10 @@ bool has_top_level_error_code(int16_t api_key, int16_t version) {
       return version >= 0 && version <= 1;
     case 61:  // DescribeProducers
       return false;
+    case 65:  // DescribeTransactions
+      return false;
+    case 66:  // ListTransactions
+      return version >= 0 && version <= 1;
     case 75:  // DescribeTopicPartitions
       return false;
     default:

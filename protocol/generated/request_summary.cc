@@ -530,6 +530,27 @@ request_summary describe_topic_partitions_summary(reader& r, int16_t v) {
   return s;
 }
 
+request_summary describe_transactions_summary(reader& r, int16_t v) {
+  describe_transactions_request req;
+  req.decode(r, v);
+  request_summary s;
+  if (!r.ok()) return s;
+  s.decoded = true;
+  (void)v;
+  for (const auto& e0 : items(req.transactional_ids)) s.transactional_ids.push_back(e0);
+  return s;
+}
+
+request_summary list_transactions_summary(reader& r, int16_t v) {
+  list_transactions_request req;
+  req.decode(r, v);
+  request_summary s;
+  if (!r.ok()) return s;
+  s.decoded = true;
+  (void)v;
+  return s;
+}
+
 }  // namespace
 
 request_summary summarize_request(int16_t api_key, int16_t version, reader body) {
@@ -636,6 +657,12 @@ request_summary summarize_request(int16_t api_key, int16_t version, reader body)
     case 61:  // DescribeProducers
       if (version < 0 || version > 0) return request_summary{};
       return describe_producers_summary(body, version);
+    case 65:  // DescribeTransactions
+      if (version < 0 || version > 0) return request_summary{};
+      return describe_transactions_summary(body, version);
+    case 66:  // ListTransactions
+      if (version < 0 || version > 1) return request_summary{};
+      return list_transactions_summary(body, version);
     case 75:  // DescribeTopicPartitions
       if (version < 0 || version > 0) return request_summary{};
       return describe_topic_partitions_summary(body, version);

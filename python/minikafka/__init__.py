@@ -46,7 +46,7 @@ __all__ = [
     "version",
 ]
 
-__version__ = "0.2.0"
+__version__ = "0.1.0"
 
 LIBRARY_NAME = "libminikafka.so.1"
 OptionValue = Union[str, int, bool]

@@ -6,6 +6,8 @@
 #include "broker/cluster.h"
 #include "broker/groups/group_coordinator.h"
 #include "broker/services/services.h"
+#include "broker/txn/transaction_coordinator.h"
+#include "protocol/records/record_batch.h"
 #include "storage/memory/memory_engine.h"
 #include "storage/metadata_store.h"
 
@@ -42,7 +44,9 @@ class GroupsService : public ::testing::Test {
   GroupsService()
       : cluster_(cfg_, engine_),
         gc_(mk::groups::coordinator_config{}, [this] { return clock_.steady_ms(); }, [] { return std::string("x"); }),
-        svc_(cluster_, gc_, store_, clock_, cfg_, "memory", [this] { ++changes_; }) {
+        tc_(mk::txn::coordinator_config{}, [this] { return clock_.steady_ms(); }, [this] { return cluster_.next_producer_id(); },
+            [this](const mk::txn::completion& c) { svc_.transactions.complete(c); }),
+        svc_(cluster_, gc_, tc_, store_, clock_, cfg_, "memory", [this] { ++changes_; }) {
     cluster_.set_node(mk::node_info{1, "127.0.0.1", 9092, std::nullopt});
     mk::cluster::create_spec spec;
     spec.name = "t";
@@ -57,6 +61,7 @@ class GroupsService : public ::testing::Test {
   mk::manual_clock clock_;
   mk::cluster cluster_;
   mk::groups::group_coordinator gc_;
+  mk::txn::transaction_coordinator tc_;
   mk::services::broker_services svc_;
   int changes_ = 0;
 };
@@ -150,6 +155,60 @@ TEST_F(GroupsService, RecoverRestoresStoredOffsets) {
   ASSERT_TRUE(c);
   EXPECT_EQ(c->offset, 42);
   EXPECT_EQ(c->metadata, "meta");
+}
+
+TEST_F(GroupsService, TransactionalOffsetsArePendingUntilCommitAndDroppedOnAbort) {
+  auto init = svc_.transactions.init_producer_id(std::string("tx"), 60000, -1, -1);
+  ASSERT_EQ(init.error, error_code::none);
+  const int64_t pid = init.producer_id;
+  const int16_t epoch = init.epoch;
+  // Without AddOffsetsToTxn the group is not part of the transaction.
+  EXPECT_EQ(svc_.transactions.commit_offsets("tx", "g", pid, epoch, -1, "", std::nullopt, commit_of(3)).front(),
+            error_code::invalid_txn_state);
+  ASSERT_EQ(svc_.transactions.add_offsets("tx", pid, epoch, "g"), error_code::none);
+  ASSERT_EQ(svc_.transactions.commit_offsets("tx", "g", pid, epoch, -1, "", std::nullopt, commit_of(3)).front(),
+            error_code::none);
+  EXPECT_FALSE(svc_.groups.committed("g", "t", 0));
+  EXPECT_TRUE(svc_.groups.has_pending("g", "t", 0));
+  EXPECT_TRUE(store_.offsets.empty());
+  ASSERT_EQ(svc_.transactions.end("tx", pid, epoch, /*commit=*/true), error_code::none);
+  EXPECT_EQ(svc_.groups.committed("g", "t", 0)->offset, 3);
+  EXPECT_FALSE(svc_.groups.has_pending("g", "t", 0));
+  ASSERT_EQ(store_.offsets.size(), 1u);
+
+  ASSERT_EQ(svc_.transactions.add_offsets("tx", pid, epoch, "g"), error_code::none);
+  ASSERT_EQ(svc_.transactions.commit_offsets("tx", "g", pid, epoch, -1, "", std::nullopt, commit_of(9)).front(),
+            error_code::none);
+  ASSERT_EQ(svc_.transactions.end("tx", pid, epoch, /*commit=*/false), error_code::none);
+  EXPECT_EQ(svc_.groups.committed("g", "t", 0)->offset, 3);
+  EXPECT_FALSE(svc_.groups.has_pending("g", "t", 0));
+  // Another producer's epoch or id is refused and changes nothing.
+  EXPECT_EQ(svc_.transactions.add_offsets("tx", pid, static_cast<int16_t>(epoch + 1), "g"), error_code::producer_fenced);
+  EXPECT_EQ(svc_.transactions.add_offsets("tx", pid + 1, epoch, "g"), error_code::invalid_producer_id_mapping);
+}
+
+TEST_F(GroupsService, TransactionMarkersCloseTheTransactionOnEachPartition) {
+  auto init = svc_.transactions.init_producer_id(std::string("tx"), 60000, -1, -1);
+  auto* t = svc_.topics.find("t");
+  ASSERT_TRUE(t);
+  auto added = svc_.transactions.add_partitions("tx", init.producer_id, init.epoch, {{"t", 0}, {"t", 1}});
+  for (const auto& r : added) EXPECT_EQ(r.error, error_code::none);
+  // What a transactional producer's first batch does on partition 0 (the records service path).
+  mk::records::batch_builder b(mk::records::codec::none, 0, init.producer_id, init.epoch, 0);
+  b.set_attributes_extra(mk::records::attr_transactional);
+  b.add(clock_.wall_ms(), std::string_view("k"), std::string_view("v"));
+  auto out = svc_.records.append(*t, *t->partitions[0], mk::shared_chunk::adopt(b.finish()));
+  ASSERT_EQ(out.error, error_code::none);
+  EXPECT_EQ(t->partitions[0]->last_stable_offset(), 0);
+  ASSERT_EQ(svc_.transactions.end("tx", init.producer_id, init.epoch, /*commit=*/false), error_code::none);
+  // Abort markers on both partitions; partition 0 records the aborted range.
+  EXPECT_EQ(t->partitions[0]->log->end_offset(), 2);
+  EXPECT_EQ(t->partitions[1]->log->end_offset(), 1);
+  EXPECT_EQ(t->partitions[0]->last_stable_offset(), 2);
+  ASSERT_EQ(t->partitions[0]->aborted.size(), 1u);
+  EXPECT_EQ(t->partitions[0]->aborted[0].first_offset, 0);
+  EXPECT_EQ(t->partitions[0]->aborted[0].last_offset, 1);
+  EXPECT_TRUE(t->partitions[1]->aborted.empty());  // nothing was written there before the marker
 }
 
 }  // namespace

@@ -80,6 +80,7 @@ const std::vector<mirror>& mirrors() {
       {47, 0, 0, {{"Topics", "Topics", {{"Name", "Name"}}}, {"Partitions", "Partitions", {{"PartitionIndex", "PartitionIndex"}}}}},
       {61, 0, 0, {{"Topics", "Topics", {{"Name", "Name"}}}, {"Partitions", "PartitionIndexes", {{"PartitionIndex", nullptr}}}}},
       {75, 0, 0, {{"Topics", "Topics", {{"Name", "Name"}}}}},
+      {65, 0, 0, {{"TransactionStates", "TransactionalIds", {{"TransactionalId", nullptr}}}}},
   };
   return m;
 }
