@@ -75,6 +75,18 @@ int main(void) {
   CHECK(strncmp(minikafka_admin_url(b), "http://127.0.0.1:", 17) == 0);
   printf("broker %s (admin %s), minikafka %s\n", bootstrap, minikafka_admin_url(b), minikafka_version());
 
+  /* A second broker on the same port: MINIKAFKA_ERR_IO, naming the listener. */
+  {
+    char port[16];
+    minikafka_broker *clash = NULL;
+    snprintf(port, sizeof port, "%d", minikafka_port(b));
+    const char *opts[] = {"port", port, "admin-port", "-1", NULL};
+    CHECK(minikafka_create(opts, &clash) == MINIKAFKA_OK);
+    CHECK(minikafka_start(clash) == MINIKAFKA_ERR_IO);
+    CHECK(strstr(minikafka_last_error(), port) != NULL);
+    minikafka_destroy(clash);
+  }
+
   {
     const char *configs[] = {"retention.ms", "600000", NULL};
     CHECK(minikafka_topic_create(b, "orders", 3, configs) == MINIKAFKA_OK);
