@@ -7,6 +7,7 @@
 #include <cctype>
 #include <optional>
 
+#include "broker/admin/admin_api.h"
 #include "broker/server.h"
 
 namespace minikafka {
@@ -33,6 +34,13 @@ mk::broker_config to_config(const broker_options& o) {
   c.group_initial_rebalance_delay_ms = o.group_initial_rebalance_delay_ms;
   c.group_min_session_timeout_ms = o.group_min_session_timeout_ms;
   c.group_max_session_timeout_ms = o.group_max_session_timeout_ms;
+  c.admin_host = o.admin_host;
+  c.cluster_id = o.cluster_id;
+  c.storage = o.storage;
+  c.data_dir = o.data_dir;
+  c.sync = o.sync;
+  c.record_requests_dir = o.record_requests_dir;
+  c.transaction_max_timeout_ms = o.transaction_max_timeout_ms;
   return c;
 }
 
@@ -119,6 +127,25 @@ std::vector<partition_lag> broker::group_lag(const std::string& group_id) const 
       out.push_back(partition_lag{l.topic, l.partition, l.committed, l.end_offset, l.lag});
     return out;
   });
+}
+
+std::vector<int64_t> broker::end_offsets(const std::string& topic) const {
+  auto& srv = *impl_->srv;
+  auto offsets = srv.call([&] {
+    std::optional<std::vector<int64_t>> out;
+    auto* t = srv.services().topics.find(topic);
+    if (!t) return out;
+    out.emplace();
+    for (int32_t p = 0; p < static_cast<int32_t>(t->partitions.size()); ++p) out->push_back(t->partition(p)->log->end_offset());
+    return out;
+  });
+  if (!offsets) throw error(3, "UNKNOWN_TOPIC_OR_PARTITION: " + topic);
+  return *offsets;
+}
+
+admin_response broker::admin_request(const std::string& method, const std::string& target, const std::string& body) {
+  auto r = impl_->srv->admin_request(mk::make_http_request(method, target, body));
+  return admin_response{r.status, std::move(r.content_type), std::move(r.body)};
 }
 
 }  // namespace minikafka

@@ -235,10 +235,13 @@ void server::start() {
   // Brokers taken down before start() keep their (now known) port but do not accept.
   for (auto& n : nodes_)
     if (!cluster_->node_up(n->id)) close_listener(*n);
-  if (cfg_.admin_port >= 0) {
+  // The admin routes' context exists whether or not the listener is on: admin_request() uses it.
+  if (!admin_ctx_) {
     admin_ctx_ = std::make_unique<admin_context>(admin_context{
         *services_, metrics_, [this] { return running_.load(); }, [this] { return connection_count(); }, clock_.get(),
         &stopping_});
+  }
+  if (cfg_.admin_port >= 0) {
     auto listen_admin = [this](uint16_t port) {
       admin_ = std::make_unique<http_server>(io_, [ctx = admin_ctx_.get()](http_request req) {
         return handle_admin_request(*ctx, std::move(req));
@@ -275,6 +278,32 @@ void server::start() {
   });
   for (const auto& n : nodes_)
     spdlog::info("node {} serving Kafka on {}:{} (advertised {}:{})", n->id, cfg_.host, n->port, advertised_host(), n->port);
+}
+
+http_response server::admin_request(http_request req) {
+  if (!running_ || !admin_ctx_) {
+    http_response r;
+    r.status = 503;
+    r.body = R"({"error":"not_serving","message":"the broker is not started"})";
+    return r;
+  }
+  // The promise lives in the completion handler only: if the state thread is stopped outright
+  // with the route still parked, destroying the handler breaks the promise and get() throws.
+  auto done = std::make_shared<std::promise<http_response>>();
+  auto result = done->get_future();
+  asio::co_spawn(io_, handle_admin_request(*admin_ctx_, std::move(req)),
+                 [done](std::exception_ptr ex, http_response r) {
+                   if (ex) done->set_exception(ex);
+                   else done->set_value(std::move(r));
+                 });
+  try {
+    return result.get();
+  } catch (const std::exception&) {
+    http_response r;
+    r.status = 503;
+    r.body = std::string(R"({"error":"not_serving","message":"the broker stopped during the request"})");
+    return r;
+  }
 }
 
 void server::shutdown_on_state_thread() {

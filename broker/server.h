@@ -39,6 +39,8 @@ namespace mk {
 namespace asio = boost::asio;
 class http_server;
 struct admin_context;
+struct http_request;
+struct http_response;
 
 // Thrown by server::start() when a listener cannot be set up: which one ("kafka" or "admin"),
 // the address it was asked to use, and the cause (e.g. asio::error::address_in_use).
@@ -96,6 +98,12 @@ class server {
     asio::post(io_, [&task] { task(); });
     return fut.get();
   }
+
+  // Runs an admin API request in-process: the same routes (and the same admin_context) as the
+  // HTTP listener, which need not be on; so every route, present and future, is reachable from
+  // the embedding API and the C ABI. Waits for the route, including one that parks (an await).
+  // 503 when the broker is not serving. Must not be called from the state thread.
+  http_response admin_request(http_request req);
 
   // Runs on: state thread.
   services::broker_services& services() { return *services_; }

@@ -164,6 +164,50 @@ boost::asio::awaitable<http_response> dispatch(admin_context& ctx, http_request 
 
 }  // namespace
 
+namespace {
+int hex(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string url_decode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2])));
+      i += 2;
+    } else if (s[i] == '+') {
+      out.push_back(' ');
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+}  // namespace
+
+http_request make_http_request(std::string method, std::string_view target, std::string body) {
+  http_request out;
+  out.method = std::move(method);
+  auto q = target.find('?');
+  out.path = url_decode(target.substr(0, q));
+  if (q != std::string_view::npos) {
+    std::string_view query = target.substr(q + 1);
+    while (!query.empty()) {
+      auto amp = query.find('&');
+      auto item = query.substr(0, amp);
+      auto eq = item.find('=');
+      out.query[url_decode(item.substr(0, eq))] = eq == std::string_view::npos ? "" : url_decode(item.substr(eq + 1));
+      if (amp == std::string_view::npos) break;
+      query.remove_prefix(amp + 1);
+    }
+  }
+  out.body = std::move(body);
+  return out;
+}
+
 boost::asio::awaitable<http_response> handle_admin_request(admin_context& ctx, http_request req) {
   const std::string method = req.method, path = req.path;
   try {

@@ -17,6 +17,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "broker/asio.h"
 #include "broker/clock.h"
@@ -34,6 +35,10 @@ struct http_request {
   std::map<std::string, std::string> query;
   std::string body;
 };
+
+// A request from its method, target ("/v1/topics?x=1": path and query, percent-encoded) and
+// body, as the HTTP listener and in-process callers (server::admin_request) build it.
+http_request make_http_request(std::string method, std::string_view target, std::string body);
 
 struct http_response {
   int status = 200;

@@ -40,6 +40,20 @@ struct broker_options {
   int32_t group_initial_rebalance_delay_ms = 0;  // Kafka: 3000
   int32_t group_min_session_timeout_ms = 6000;
   int32_t group_max_session_timeout_ms = 1800000;
+  std::string admin_host = "127.0.0.1";  // address the HTTP admin API binds to
+  std::string cluster_id = "minikafka-cluster";
+  std::string storage = "memory";  // "memory" or "rocksdb" (needs data_dir)
+  std::string data_dir;
+  bool sync = false;               // rocksdb: fsync the WAL before acknowledging a produce
+  std::string record_requests_dir;  // debugging: dump every request frame here
+  int32_t transaction_max_timeout_ms = 900000;  // longer transaction.timeout.ms are refused
+};
+
+// The answer of an admin API route called in-process (broker::admin_request).
+struct admin_response {
+  int status = 0;             // HTTP status: 200, 400, 404, ...
+  std::string content_type;   // "application/json" (errors: {"error": code, "message": text})
+  std::string body;
 };
 
 // Consumer lag of one partition for a group: end offset minus committed offset.
@@ -110,6 +124,16 @@ class broker {
   int64_t end_offset(const std::string& topic, int32_t partition) const;
   // Per-partition lag of a consumer group over every partition it committed to.
   std::vector<partition_lag> group_lag(const std::string& group_id) const;
+  // End offset (high watermark) of every partition of a topic, by partition; throws when missing.
+  std::vector<int64_t> end_offsets(const std::string& topic) const;
+
+  // Calls a route of the HTTP admin API in-process (broker/admin/admin_api.h lists them; the
+  // control plane's /v1/control/ and /v1/await/ routes too), whether or not its HTTP listener
+  // is on: `target` is the path with an optional query ("/v1/topics/t/partitions/0/records?offset=0"),
+  // `body` the JSON body. Waits for the answer (an await route waits for its condition). Never
+  // throws for an HTTP error: the status says it (503 when the broker is not started).
+  admin_response admin_request(const std::string& method, const std::string& target,
+                               const std::string& body = "");
 
   // ---- The simulated cluster (broker_options::brokers > 1), the same operations as the admin
   // API's /v1/control routes. They throw minikafka::error when refused: BROKER_NOT_AVAILABLE (8)
