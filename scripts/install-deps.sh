@@ -4,7 +4,7 @@
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 pkgs=(
-  build-essential cmake ninja-build pkg-config git
+  build-essential cmake ninja-build pkg-config git ccache
   libboost-dev libboost-system-dev
   librocksdb-dev zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev libbz2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
