@@ -68,7 +68,7 @@ server::server(broker_config cfg, std::unique_ptr<storage::storage_engine> engin
     node_listener* n = find_node(id);
     if (!n) return "unknown broker";
     if (!up) {
-      close_listener(*n);
+      close_listener(*n, /*drain=*/true);
       return {};
     }
     if (!running_ || stopping_) return {};  // start() listens on every live node
@@ -135,6 +135,7 @@ server::~server() {
   housekeeping_wait_.release();
   group_timer_.reset();
   housekeeping_timer_.reset();
+  for (auto& n : nodes_) n->drain_timer.reset();  // timers go before the io_context they use
   // After a forced stop (drain_limit passed), completion handlers may still be queued: run them
   // while the state they refer to is alive. After a clean drain there are none.
   io_.restart();
@@ -202,11 +203,25 @@ void server::listen(node_listener& n, uint16_t port) {
   }
 }
 
-void server::close_listener(node_listener& n) {
+void server::close_listener(node_listener& n, bool drain) {
   boost::system::error_code ec;
   if (n.acceptor) n.acceptor->close(ec);
   n.acceptor.reset();  // the accept loop holds it until it sees the close
-  for (auto* c : std::set<connection*>(n.connections)) c->close();
+  if (!drain) {
+    if (n.drain_timer) n.drain_timer->cancel();
+    for (auto* c : std::set<connection*>(n.connections)) c->close();
+    return;
+  }
+  for (auto* c : std::set<connection*>(n.connections)) c->drain_and_close();
+  // A request that stays parked (it should not: leadership and coordinators moved away, which
+  // answers parked fetches and joins) does not keep the connection open for long.
+  if (!n.drain_timer) n.drain_timer = std::make_unique<asio::steady_timer>(io_);
+  n.drain_timer->expires_after(std::chrono::seconds(2));
+  n.drain_timer->async_wait([this, &n](boost::system::error_code e) {
+    if (e || stopping_) return;
+    for (auto* c : std::set<connection*>(n.connections))
+      if (c->draining()) c->close();
+  });
 }
 
 void server::start() {

@@ -124,12 +124,15 @@ class server {
     std::set<connection*> connections;
     std::unique_ptr<mk::dispatcher> dispatch;
     std::unique_ptr<listener_env> env;
+    std::unique_ptr<asio::steady_timer> drain_timer;  // bounds drain_and_close() when going down
   };
   node_listener* find_node(int32_t id);
   // Binds `n` on `port` (0 = ephemeral) and starts accepting. Throws system_error naming it.
   void listen(node_listener& n, uint16_t port);
-  // Closes `n`'s acceptor and every connection it accepted (the broker goes down).
-  void close_listener(node_listener& n);
+  // Closes `n`'s acceptor and every connection it accepted: at once (stop), or, when the broker
+  // goes down, after each connection answered what it already handled (drain_and_close; any
+  // still open 2 s later are closed outright).
+  void close_listener(node_listener& n, bool drain = false);
   asio::awaitable<void> accept_loop(std::shared_ptr<asio::ip::tcp::acceptor> acc, node_listener& n);
   void deadlines_changed();  // re-arms the one timer that drives the coordinators' tick()
   void arm_housekeeping();
