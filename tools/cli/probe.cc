@@ -156,7 +156,8 @@ std::string printable_prefix(const std::string& bytes) {
   return out;
 }
 
-// Where the Kafka listener of the minikafka whose admin API listens at `a` is ("" if unknown).
+// Where the Kafka listeners of the minikafka whose admin API listens at `a` are, comma-separated
+// (one per broker with --brokers N), "" if unknown.
 std::string kafka_listener_behind_admin_api(const server_address& a) {
   deadline dl(2000);
   int error = 0;
@@ -172,11 +173,12 @@ std::string kafka_listener_behind_admin_api(const server_address& a) {
     return {};
   const auto j = nlohmann::json::parse(reply.substr(body_at + 4), nullptr, false);
   if (!j.is_object() || !j.contains("listeners") || !j["listeners"].is_array()) return {};
+  std::string out;
   for (const auto& l : j["listeners"])
     if (l.is_object() && l.value("name", "") == "kafka" && l.contains("host") && l.contains("port") &&
         l["host"].is_string() && l["port"].is_number_integer())
-      return l["host"].get<std::string>() + ":" + std::to_string(l["port"].get<int>());
-  return {};
+      out += (out.empty() ? "" : ",") + l["host"].get<std::string>() + ":" + std::to_string(l["port"].get<int>());
+  return out;
 }
 
 }  // namespace
@@ -218,7 +220,9 @@ void probe_bootstrap(const std::string& servers, bool plaintext, int timeout_ms)
           a.host + ":" + a.port + " speaks HTTP, not the Kafka protocol (is it minikafka's admin API?); " +
           (listener.empty() ? std::string("the Kafka listener is another port (minikafka prints it at startup as "
                                           "'kafka HOST:PORT'; 9092 by default)")
-                            : "the Kafka listener is " + listener + ": use --bootstrap-server " + listener));
+                            : (listener.find(',') == std::string::npos ? "the Kafka listener is "
+                                                                            : "the Kafka listeners are ") +
+                                  listener + ": use --bootstrap-server " + listener));
     }
     const auto* u = reinterpret_cast<const unsigned char*>(answer.data());
     const int64_t size = (int64_t(u[0]) << 24) | (int64_t(u[1]) << 16) | (int64_t(u[2]) << 8) | u[3];

@@ -20,7 +20,7 @@ describe('kafkajs transactions against minikafka', () => {
 
   before(async () => {
     broker = await new Broker().start();
-    kafka = new Kafka({ clientId: 'txn-test', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING,
+    kafka = new Kafka({ clientId: 'txn-test', brokers: broker.bootstraps, logLevel: logLevel.NOTHING,
       connectionTimeout: 3000, requestTimeout: 10000 });
     admin = kafka.admin();
     await admin.connect();

@@ -91,6 +91,8 @@ class Process:
                                  f"{self.proc.returncode}; stderr:\n{self.stderr_text()}")
         self.bootstrap = first.split()[1]
         second = self._line()
+        while second and second.startswith("kafka "):  # one per broker with MINIKAFKA_BROKERS=N
+            second = self._line()  # (any broker answers what these tests ask: the first will do)
         if second and second.startswith("admin "):
             self.admin = second.split()[1]
         return self
@@ -149,7 +151,7 @@ def http_get(admin_url, path, timeout=10):
 def metadata_request(bootstrap, topic, correlation_id, timeout=5):
     """One Kafka Metadata v1 request for `topic` on a new connection; returns the correlation id
     of the answer. A raw request, so that each one is its own connection (and log lines)."""
-    host, port = bootstrap.rsplit(":", 1)
+    host, port = bootstrap.split(",")[0].rsplit(":", 1)  # the first broker of several
     client_id = b"newcomer-test"
     name = topic.encode()
     body = struct.pack(">hhih", 3, 1, correlation_id, len(client_id)) + client_id
