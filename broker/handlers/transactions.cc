@@ -19,6 +19,11 @@
 //    the partitions of each id; unknown ids TRANSACTIONAL_ID_NOT_FOUND.
 //  * ListTransactions: filtered by state names (unknown ones echoed in unknown_state_filters),
 //    producer ids and (v1) minimum duration in ms.
+//  * Simulated cluster (--brokers N): AddPartitionsToTxn, AddOffsetsToTxn, EndTxn and
+//    DescribeTransactions are served by the transactional id's coordinator (FindCoordinator,
+//    cluster::coordinator), TxnOffsetCommit by the group's; other brokers answer NOT_COORDINATOR
+//    (per partition or per id where the response has a place for it), and ListTransactions lists
+//    the transactions this broker coordinates, as Kafka's brokers do.
 // Version notes: PRODUCER_FENCED is answered as INVALID_PRODUCER_EPOCH to AddPartitionsToTxn,
 // AddOffsetsToTxn and EndTxn below v2 and TxnOffsetCommit below v3 (KIP-588).
 #include <spdlog/spdlog.h>
@@ -30,6 +35,17 @@
 namespace mk::handlers {
 
 namespace {
+
+bool coordinates(const request_context& ctx, coordinator_kind kind, const std::string& key) {
+  return ctx.svc().cluster.coordinator(kind, key) == ctx.node_id;
+}
+
+std::vector<services::transactions_service::partition_result> all_failed(const std::vector<txn::topic_partition>& parts,
+                                                                          error_code e) {
+  std::vector<services::transactions_service::partition_result> out;
+  for (const auto& tp : parts) out.push_back({tp, e});
+  return out;
+}
 
 error_code for_version(error_code e, int16_t version, int16_t first_with_fenced) {
   return e == error_code::producer_fenced && version < first_with_fenced ? error_code::invalid_producer_epoch : e;
@@ -60,16 +76,23 @@ proto::add_partitions_to_txn_response add_partitions_to_txn(request_context& ctx
   proto::add_partitions_to_txn_response resp;
   auto& txns = ctx.svc().transactions;
   if (ctx.version() <= 3) {
-    resp.results_by_topic_v3_and_below =
-        topic_results(txns.add_partitions(req.v3_and_below_transactional_id, req.v3_and_below_producer_id,
-                                          req.v3_and_below_producer_epoch, partitions_of(req.v3_and_below_topics)),
-                      ctx.version());
+    const auto parts = partitions_of(req.v3_and_below_topics);
+    resp.results_by_topic_v3_and_below = topic_results(
+        coordinates(ctx, coordinator_kind::transaction, req.v3_and_below_transactional_id)
+            ? txns.add_partitions(req.v3_and_below_transactional_id, req.v3_and_below_producer_id,
+                                  req.v3_and_below_producer_epoch, parts)
+            : all_failed(parts, error_code::not_coordinator),
+        ctx.version());
     return resp;
   }
   for (const auto& t : req.transactions) {
     auto& tr = resp.results_by_transaction.emplace_back();
     tr.transactional_id = t.transactional_id;
     const auto parts = partitions_of(t.topics);
+    if (!coordinates(ctx, coordinator_kind::transaction, t.transactional_id)) {
+      tr.topic_results = topic_results(all_failed(parts, error_code::not_coordinator), ctx.version());
+      continue;
+    }
     if (t.verify_only) {
       // Whether each partition is already in the transaction (KIP-890 verification).
       const txn::transaction* x = txns.coordinator().find(t.transactional_id);
@@ -92,6 +115,10 @@ proto::add_partitions_to_txn_response add_partitions_to_txn(request_context& ctx
 
 proto::add_offsets_to_txn_response add_offsets_to_txn(request_context& ctx, proto::add_offsets_to_txn_request& req) {
   proto::add_offsets_to_txn_response resp;
+  if (!coordinates(ctx, coordinator_kind::transaction, req.transactional_id)) {
+    resp.error_code = code(error_code::not_coordinator);
+    return resp;
+  }
   resp.error_code = code(for_version(
       ctx.svc().transactions.add_offsets(req.transactional_id, req.producer_id, req.producer_epoch, req.group_id),
       ctx.version(), 2));
@@ -105,10 +132,13 @@ proto::txn_offset_commit_response txn_offset_commit(request_context& ctx, proto:
     for (const auto& p : t.partitions)
       offsets.push_back(groups::offset_commit{t.name, p.partition_index, p.committed_offset, p.committed_leader_epoch,
                                               p.committed_metadata});
-  auto errs = ctx.svc().transactions.commit_offsets(req.transactional_id, req.group_id, req.producer_id,
-                                                    req.producer_epoch, v >= 3 ? req.generation_id : -1,
-                                                    v >= 3 ? req.member_id : std::string(),
-                                                    v >= 3 ? req.group_instance_id : std::nullopt, offsets);
+  // Sent to the group's coordinator, as OffsetCommit is.
+  auto errs = coordinates(ctx, coordinator_kind::group, req.group_id)
+                  ? ctx.svc().transactions.commit_offsets(req.transactional_id, req.group_id, req.producer_id,
+                                                          req.producer_epoch, v >= 3 ? req.generation_id : -1,
+                                                          v >= 3 ? req.member_id : std::string(),
+                                                          v >= 3 ? req.group_instance_id : std::nullopt, offsets)
+                  : std::vector<error_code>(offsets.size(), error_code::not_coordinator);
   proto::txn_offset_commit_response resp;
   size_t i = 0;
   for (const auto& t : req.topics) {
@@ -125,6 +155,10 @@ proto::txn_offset_commit_response txn_offset_commit(request_context& ctx, proto:
 
 proto::end_txn_response end_txn(request_context& ctx, proto::end_txn_request& req) {
   proto::end_txn_response resp;
+  if (!coordinates(ctx, coordinator_kind::transaction, req.transactional_id)) {
+    resp.error_code = code(error_code::not_coordinator);
+    return resp;
+  }
   resp.error_code = code(for_version(
       ctx.svc().transactions.end(req.transactional_id, req.producer_id, req.producer_epoch, req.committed),
       ctx.version(), 2));
@@ -185,6 +219,10 @@ proto::describe_transactions_response describe_transactions(request_context& ctx
   for (const auto& id : req.transactional_ids) {
     auto& out = resp.transaction_states.emplace_back();
     out.transactional_id = id;
+    if (!coordinates(ctx, coordinator_kind::transaction, id)) {
+      out.error_code = code(error_code::not_coordinator);
+      continue;
+    }
     const txn::transaction* t = tc.find(id);
     if (!t) {
       out.error_code = code(error_code::transactional_id_not_found);
@@ -218,6 +256,7 @@ proto::list_transactions_response list_transactions(request_context& ctx, proto:
   const std::set<int64_t> pids(req.producer_id_filters.begin(), req.producer_id_filters.end());
   const int64_t now = ctx.env.clock.steady_ms();
   for (const auto& [id, t] : ctx.svc().transactions.coordinator().all()) {
+    if (!coordinates(ctx, coordinator_kind::transaction, id)) continue;  // each broker lists its own
     if (!req.state_filters.empty() && !states.count(txn::to_string(t.state))) continue;
     if (!pids.empty() && !pids.count(t.producer_id)) continue;
     if (ctx.version() >= 1 && req.duration_filter >= 0 && (t.start_ms < 0 || now - t.start_ms < req.duration_filter))

@@ -617,6 +617,43 @@ TEST(ClusterCoordinators, MovingACoordinatorKeepsOffsetsAndAnswersHeldJoinsNotCo
   EXPECT_THROW(b.move_coordinator("", first), minikafka::error);
 }
 
+TEST(ClusterCoordinators, TransactionalIdsHaveACoordinatorToo) {
+  minikafka::broker b(three_brokers());
+  b.start();
+  // Find the coordinator of a transactional id through FindCoordinator (key type 1).
+  find_coordinator_request fc;
+  fc.key = "txn-1";
+  fc.key_type = 1;
+  client any(b.port(1));
+  auto where = any.call(fc, 3);
+  ASSERT_EQ(where.error_code, NONE);
+  const int32_t coord = where.node_id;
+  ASSERT_GE(coord, 1);
+  EXPECT_EQ(where.port, b.port(coord));
+  init_producer_id_request ip;
+  ip.transactional_id = "txn-1";
+  ip.transaction_timeout_ms = 10000;
+  client other(b.port(other_than(coord)));
+  EXPECT_EQ(other.call(ip, 4).error_code, NOT_COORDINATOR);
+  client mine(b.port(coord));
+  auto ok = mine.call(ip, 4);
+  EXPECT_EQ(ok.error_code, NONE);
+  EXPECT_GE(ok.producer_id, 0);
+  end_txn_request end;
+  end.transactional_id = "txn-1";
+  end.producer_id = ok.producer_id;
+  end.producer_epoch = ok.producer_epoch;
+  end.committed = false;
+  EXPECT_EQ(call_as<end_txn_response>(other, end, 3).error_code, NOT_COORDINATOR);
+  // ListTransactions: each broker lists what it coordinates.
+  EXPECT_EQ(call_as<list_transactions_response>(mine, list_transactions_request{}, 1).transaction_states.size(), 1u);
+  EXPECT_TRUE(call_as<list_transactions_response>(other, list_transactions_request{}, 1).transaction_states.empty());
+  // Idempotent producers (no transactional id) are served anywhere.
+  init_producer_id_request idem;
+  idem.transactional_id = std::nullopt;
+  EXPECT_EQ(other.call(idem, 4).error_code, NONE);
+}
+
 TEST(ClusterCoordinators, NoLiveBrokerMeansCoordinatorNotAvailable) {
   minikafka::broker b(three_brokers());
   b.start();
