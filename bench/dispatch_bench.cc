@@ -76,6 +76,7 @@ struct fixture {
     minikafka::set_log_level("error");
     broker_config cfg;
     cfg.port = 0;
+    cfg.trace_capacity = 0;  // the request trace is an interceptor: off, so interceptors:0 is none
     srv = std::make_unique<server>(cfg);
     cluster::create_spec spec;
     spec.name = "bench";
