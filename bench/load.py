@@ -105,11 +105,16 @@ def run_tool(tool, *args, timeout=600):
 
 
 def broker_argv(kind, build, data_dir):
-    if kind == "mock":
-        return [f"{build}/bench/rdkafka_mock_broker"]
-    argv = [f"{build}/broker/minikafka", "--port", "0", "--admin-port", "0", "--log-level", "warn"]
+    """Command line of a broker of `kind`: minikafka, minikafka-rocksdb, mock, or minikafka-3 /
+    mock-3 (three brokers in the process: --brokers 3)."""
+    if kind.startswith("mock"):
+        argv = [f"{build}/bench/rdkafka_mock_broker"]
+    else:
+        argv = [f"{build}/broker/minikafka", "--port", "0", "--admin-port", "0", "--log-level", "warn"]
     if kind == "minikafka-rocksdb":
         argv += ["--storage", "rocksdb", "--data-dir", data_dir]
+    if kind.endswith("-3"):
+        argv += ["--brokers", "3"]
     return argv
 
 
@@ -278,6 +283,15 @@ def table(results, rounds):
     if extra["stored"]:
         lines.append(f"| stored batch bytes after 1M × 100 B (minikafka) | MiB | {fmt(extra['stored'])} | | "
                      f"{mk('rss_after_mib') / extra['stored']:.2f}× (RSS / stored) | | |")
+    # Three brokers in one process (minikafka --brokers 3, the mock's cluster of 3), next to one.
+    for key, label, unit, limit in (("startup_ms", "startup → first Metadata answer, 3 brokers (process)", "ms", 10),
+                                    ("idle_rss_mib", "idle RSS, 3 brokers", "MiB", 8)):
+        m3, a3, m1 = median(results, "minikafka-3", key), median(results, "mock-3", key), mk(key)
+        if m3 is None:
+            continue
+        ratio = f"{m3 / a3:.2f}×" if a3 else "—"
+        lines.append(f"| {label} | {unit} | {fmt(m3)} | {fmt(a3)} | {ratio} (1 broker: {fmt(m1)}) | "
+                     f"≤ {limit} {unit} | {'yes' if m3 <= limit else '**no**'} |")
     rk, mem = median(results, "backend-rocksdb", "produce_acks1"), median(results, "backend-memory", "produce_acks1")
     if rk and mem:
         lines.append(f"| RocksDB backend, produce 100 B acks=1 (no --sync) | msgs/s | {fmt(rk)} | | "
@@ -307,6 +321,7 @@ def main():
             print(f"round {rnd + 1}/{opts.rounds}: {kind}", file=sys.stderr, flush=True)
             one_round(kind, build, p, results)
             process_round(kind, build, 5, results)
+            process_round(kind + "-3", build, 5, results)
         # RocksDB vs memory backend (produce only), back to back.
         for kind in (["rocksdb", "memory"] if rnd % 2 == 0 else ["memory", "rocksdb"]):
             produce_only(kind, build, p, results)

@@ -1,15 +1,17 @@
 /*
  * rdkafka_mock_broker: the "anchor" broker for minikafka's client tests and benchmarks.
  *
- * Runs librdkafka's built-in mock cluster (1 broker) and speaks the same start-up contract
- * as the minikafka binary:
- *   - the first stdout line is "kafka HOST:PORT" (the mock's bootstrap servers), flushed;
+ * Runs librdkafka's built-in mock cluster (1 broker, or --brokers N) and speaks the same
+ * start-up contract as the minikafka binary:
+ *   - the first stdout line is "kafka HOST:PORT" (the mock's bootstrap servers, comma-separated
+ *     when there are several brokers), flushed;
  *   - logs go to stderr;
  *   - SIGTERM / SIGINT stop it (exit 0).
  *
  * Flags (parsed loosely; unknown flags and their value are ignored, so it can be started
  * with the broker's flags such as --host 127.0.0.1 --port 0):
  *   --topic NAME:PARTITIONS   create a topic in the mock before printing the banner (repeatable)
+ *   --brokers N               brokers in the mock cluster (default 1)
  *   --log-level LEVEL         "debug" enables librdkafka mock debug logging on stderr
  *
  * Test-only control channel (anchor only, the real broker has none): each stdin line
@@ -33,7 +35,7 @@ static pthread_mutex_t g_out_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void usage(const char *argv0) {
   fprintf(stderr,
-          "usage: %s [--topic NAME:PARTITIONS]... [--log-level debug|info|...] [ignored flags]\n",
+          "usage: %s [--topic NAME:PARTITIONS]... [--brokers N] [--log-level debug|info|...] [ignored flags]\n",
           argv0);
 }
 
@@ -98,6 +100,7 @@ static void *stdin_control(void *arg) {
 
 int main(int argc, char **argv) {
   int debug = 0;
+  int brokers = 1;
   char **topics = calloc((size_t)argc + 1, sizeof(char *));
   int ntopics = 0;
   if (!topics) return 1;
@@ -127,6 +130,12 @@ int main(int argc, char **argv) {
         return 2;
       }
       topics[ntopics++] = strdup(val);
+    } else if (strcmp(flag, "--brokers") == 0) {
+      brokers = val ? atoi(val) : 0;
+      if (brokers < 1) {
+        usage(argv[0]);
+        return 2;
+      }
     } else if (strcmp(flag, "--log-level") == 0) {
       if (val && (strcmp(val, "debug") == 0 || strcmp(val, "trace") == 0)) debug = 1;
     }
@@ -156,7 +165,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "rd_kafka_new failed: %s\n", errstr);
     return 1;
   }
-  g_mcluster = rd_kafka_mock_cluster_new(rk, 1);
+  g_mcluster = rd_kafka_mock_cluster_new(rk, brokers);
   if (!g_mcluster) {
     fprintf(stderr, "rd_kafka_mock_cluster_new failed\n");
     rd_kafka_destroy(rk);

@@ -31,6 +31,17 @@ api_table api_table::defaults() {
       h::sync_entry<delete_records_request, delete_records_response, &h::delete_records>(),
       h::sync_entry<delete_groups_request, delete_groups_response, &h::delete_groups>(),
       h::sync_entry<offset_delete_request, offset_delete_response, &h::offset_delete>(),
+      h::sync_entry<add_partitions_to_txn_request, add_partitions_to_txn_response, &h::add_partitions_to_txn>(),
+      h::sync_entry<add_offsets_to_txn_request, add_offsets_to_txn_response, &h::add_offsets_to_txn>(),
+      h::sync_entry<txn_offset_commit_request, txn_offset_commit_response, &h::txn_offset_commit>(),
+      h::sync_entry<end_txn_request, end_txn_response, &h::end_txn>(),
+      h::sync_entry<describe_producers_request, describe_producers_response, &h::describe_producers>(),
+      h::sync_entry<describe_transactions_request, describe_transactions_response, &h::describe_transactions>(),
+      h::sync_entry<list_transactions_request, list_transactions_response, &h::list_transactions>(),
+      h::sync_entry<offset_for_leader_epoch_request, offset_for_leader_epoch_response, &h::offset_for_leader_epoch>(),
+      h::sync_entry<elect_leaders_request, elect_leaders_response, &h::elect_leaders>(),
+      h::sync_entry<describe_cluster_request, describe_cluster_response, &h::describe_cluster>(),
+      h::sync_entry<describe_topic_partitions_request, describe_topic_partitions_response, &h::describe_topic_partitions>(),
   };
   t.index();
   return t;
@@ -48,7 +59,8 @@ void api_table::index() {
 bool api_table::set_range(int16_t key, int16_t min_version, int16_t max_version) {
   const api_entry* e = find(key);
   if (!e || min_version > max_version) return false;
-  const api_entry& d = *defaults().find(key);
+  const api_table own = defaults();  // kept alive: a reference into a temporary table would dangle
+  const api_entry& d = *own.find(key);
   if (min_version < d.min_version || max_version > d.max_version) return false;
   auto& m = entries_[static_cast<size_t>(by_key_[static_cast<size_t>(key)])];
   m.min_version = min_version;

@@ -132,6 +132,163 @@ struct filtered {
   std::optional<storage::batch_to_append> out;  // nullopt: removed
 };
 
+// What the scan of the dirty section learnt: the latest offset of each key, where cleaning must
+// stop, and when a batch held back by min.compaction.lag.ms becomes cleanable.
+struct dirty_scan {
+  std::unordered_map<std::string, int64_t> latest;
+  int64_t dirty_end = 0;
+  int64_t lag_recheck = kMaxMs;
+};
+
+storage::status scan_dirty(const storage::partition_log& log, int64_t from, int64_t end, int64_t lag_limit,
+                           const compaction_settings& settings, compaction_stats& st, dirty_scan& out) {
+  std::vector<uint8_t> scratch;
+  std::vector<rec::record_view> recs;
+  out.dirty_end = from;
+  return for_each_batch(log, from, [&](const rec::batch_header& h, const shared_chunk& c) {
+    if (h.last_offset() >= end - 1) return false;  // the last batch stays (active tail)
+    if (h.max_timestamp > lag_limit) {             // too recent for min.compaction.lag.ms
+      out.lag_recheck = sat_add(h.max_timestamp, settings.min_compaction_lag_ms);
+      return false;
+    }
+    out.dirty_end = h.last_offset() + 1;
+    if (h.is_control()) return true;
+    ++st.batches_read;
+    if (!rec::decode_records(c.data, c.size, scratch, recs)) return true;  // no keys learnt
+    for (const auto& r : recs)
+      if (r.key) out.latest[std::string(*r.key)] = r.offset;
+    return true;
+  });
+}
+
+// The filtering of one batch: drops records superseded by a later offset of their key, keyless
+// records, and tombstones whose delete horizon has passed (unless an earlier batch could not be
+// filtered: `unsafe`). Sets the batch's delete horizon when it keeps tombstones.
+class batch_filter {
+ public:
+  batch_filter(const dirty_scan& scan, const compaction_settings& settings, int64_t now_ms, compaction_stats& st)
+      : scan_(scan), settings_(settings), now_ms_(now_ms), st_(st) {}
+
+  // False when the batch could not be decoded or re-encoded (it is then kept as it is).
+  bool filter(const rec::batch_header& h, const shared_chunk& c, bool unsafe, filtered& f,
+              std::optional<int64_t>& horizon) {
+    horizon.reset();
+    if (h.is_control()) return true;
+    ++st_.batches_read;
+    if (!rec::decode_records(c.data, c.size, scratch_, recs_)) return false;
+    keep_.clear();
+    bool needs_horizon = false;
+    size_t dropped = 0, tombstones_dropped = 0, tombstones_kept = 0;
+    const bool horizon_passed = h.has_delete_horizon() && now_ms_ >= h.base_timestamp;
+    for (const auto& r : recs_) {
+      if (!r.key) {  // Kafka's cleaner drops keyless records too
+        ++dropped;
+        continue;
+      }
+      if (auto it = scan_.latest.find(std::string(*r.key)); it != scan_.latest.end() && it->second > r.offset) {
+        ++dropped;
+        continue;
+      }
+      if (!r.value) {
+        if (horizon_passed && !unsafe) {
+          ++dropped;
+          ++tombstones_dropped;
+          continue;
+        }
+        ++tombstones_kept;
+        if (!h.has_delete_horizon()) needs_horizon = true;
+      }
+      keep_.push_back(&r);
+    }
+    if (tombstones_kept > 0)
+      horizon = h.has_delete_horizon() ? h.base_timestamp : sat_add(now_ms_, settings_.delete_retention_ms);
+    const bool horizon_changes = needs_horizon || (h.has_delete_horizon() && tombstones_kept == 0);
+    if (dropped == 0 && !horizon_changes) return true;
+    if (keep_.empty()) {
+      f.out.reset();
+    } else if (auto bytes = encode_filtered(h, keep_, horizon); !bytes.empty()) {
+      const int64_t max_ts = rec::read_batch_header(bytes.data()).max_timestamp;
+      f.out = storage::batch_to_append{h.base_offset, h.last_offset(), max_ts, shared_chunk::adopt(std::move(bytes))};
+    } else {
+      return false;
+    }
+    f.changed = true;
+    st_.records_removed += dropped;
+    st_.tombstones_removed += tombstones_dropped;
+    if (f.out) ++st_.batches_rewritten;
+    else ++st_.batches_removed;
+    return true;
+  }
+
+ private:
+  const dirty_scan& scan_;
+  const compaction_settings& settings_;
+  int64_t now_ms_;
+  compaction_stats& st_;
+  std::vector<uint8_t> scratch_;
+  std::vector<rec::record_view> recs_;
+  std::vector<const rec::record_view*> keep_;
+};
+
+// Filtered batches on their way back into the log. Unchanged batches join the window only
+// between two changes (they are rewritten as they are, so one replace_range covers a run with a
+// few untouched batches in it); a long unchanged stretch after a change ends the window instead
+// of being held in memory.
+class replace_window {
+ public:
+  replace_window(storage::partition_log& log, std::string_view name, compaction_stats& st)
+      : log_(log), name_(name), st_(st) {}
+
+  // False when writing a full window failed.
+  bool add(filtered f) {
+    if (!f.changed && last_changed_ == 0) return true;
+    const size_t n = f.out ? f.out->bytes.size : 0;
+    window_bytes_ += n;
+    window_.push_back(std::move(f));
+    bool full = false;
+    if (window_.back().changed) {
+      last_changed_ = window_.size();
+      tail_bytes_ = 0;
+      full = window_bytes_ >= kReplaceWindow;
+    } else {
+      tail_bytes_ += n;
+      full = tail_bytes_ >= kReplaceWindow;
+    }
+    return !full || flush();
+  }
+
+  // Writes the window up to its last change; whatever followed it is unchanged.
+  bool flush() {
+    if (last_changed_ > 0) {
+      std::vector<storage::batch_to_append> outs;
+      for (size_t i = 0; i < last_changed_; ++i)
+        if (window_[i].out) outs.push_back(*window_[i].out);
+      const int64_t from = window_.front().base;
+      const int64_t to = window_[last_changed_ - 1].last + 1;
+      if (auto r = log_.replace_range(from, to, outs); !r) {
+        spdlog::warn("compaction of {}: replacing offsets [{}, {}) failed: {}", name_, from, to,
+                     storage::to_string(r.error()));
+        ++st_.failures;
+        return false;
+      }
+    }
+    window_.clear();
+    last_changed_ = 0;
+    window_bytes_ = 0;
+    tail_bytes_ = 0;
+    return true;
+  }
+
+ private:
+  storage::partition_log& log_;
+  std::string_view name_;
+  compaction_stats& st_;
+  std::vector<filtered> window_;
+  size_t window_bytes_ = 0;
+  size_t last_changed_ = 0;  // index in window_ + 1 of the last changed batch (0: none)
+  size_t tail_bytes_ = 0;    // bytes of the unchanged batches after the last change
+};
+
 }  // namespace
 
 compaction_settings compaction_settings::from(const topic_configs& configs) {
@@ -177,35 +334,17 @@ compaction_stats compact_partition(storage::partition_log& log, const compaction
   }
 
   // Scan the dirty section: the latest offset of each key, and where cleaning must stop.
-  std::unordered_map<std::string, int64_t> latest;
-  int64_t dirty_end = progress.cleaned_to;
-  int64_t lag_recheck = kMaxMs;
-  std::vector<uint8_t> scratch;
-  std::vector<rec::record_view> recs;
+  dirty_scan scan;
   const int64_t lag_limit = sat_add(now_ms, -settings.min_compaction_lag_ms);
-  const auto scanned = for_each_batch(log, progress.cleaned_to, [&](const rec::batch_header& h, const shared_chunk& c) {
-    if (h.last_offset() >= end - 1) return false;  // the last batch stays (active tail)
-    if (h.max_timestamp > lag_limit) {             // too recent for min.compaction.lag.ms
-      lag_recheck = sat_add(h.max_timestamp, settings.min_compaction_lag_ms);
-      return false;
-    }
-    dirty_end = h.last_offset() + 1;
-    if (h.is_control()) return true;
-    ++st.batches_read;
-    if (!rec::decode_records(c.data, c.size, scratch, recs)) return true;  // no keys learnt
-    for (const auto& r : recs) {
-      if (r.key) latest[std::string(*r.key)] = r.offset;
-    }
-    return true;
-  });
-  if (!scanned) {
+  if (auto scanned = scan_dirty(log, progress.cleaned_to, end, lag_limit, settings, st, scan); !scanned) {
     // Nothing written yet. Skip the partition; checked_end = -1 makes the next tick look again.
     spdlog::warn("compaction of {}: reading the log failed: {}; skipped", name, storage::to_string(scanned.error()));
     ++st.failures;
     progress.checked_end = -1;
     return st;
   }
-
+  const int64_t dirty_end = scan.dirty_end;
+  const int64_t lag_recheck = scan.lag_recheck;
   if (dirty_end <= progress.cleaned_to && !horizon_due) {
     progress.recheck_at_ms = std::min(lag_recheck, progress.next_horizon_ms);
     return st;
@@ -218,133 +357,28 @@ compaction_stats compact_partition(storage::partition_log& log, const compaction
   bool write_failed = false;
   int64_t next_horizon = kMaxMs;
   size_t out_bytes = 0;
-  std::vector<filtered> window;
-  size_t window_bytes = 0;
-  size_t last_changed = 0;  // index in `window` + 1 of the last changed batch (0: none)
-  size_t tail_bytes = 0;    // bytes of the unchanged batches after the last change
-
-  const auto flush = [&]() {
-    if (last_changed == 0) {
-      window.clear();
-      window_bytes = 0;
-      tail_bytes = 0;
-      return true;
-    }
-    std::vector<storage::batch_to_append> outs;
-    for (size_t i = 0; i < last_changed; ++i) {
-      if (window[i].out) outs.push_back(*window[i].out);
-    }
-    const int64_t from = window.front().base;
-    const int64_t to = window[last_changed - 1].last + 1;
-    auto r = log.replace_range(from, to, outs);
-    if (!r) {
-      spdlog::warn("compaction of {}: replacing offsets [{}, {}) failed: {}", name, from, to,
-                   storage::to_string(r.error()));
-      ++st.failures;
-      return false;
-    }
-    // Whatever followed the last change is unchanged: nothing to write for it.
-    window.clear();
-    last_changed = 0;
-    window_bytes = 0;
-    tail_bytes = 0;
-    return true;
-  };
-
-  std::vector<const rec::record_view*> keep;
+  batch_filter filter(scan, settings, now_ms, st);
+  replace_window window(log, name, st);
   const auto filtered_all = for_each_batch(log, start, [&](const rec::batch_header& h, const shared_chunk& c) {
     if (h.base_offset >= dirty_end) return false;
     filtered f{h.base_offset, h.last_offset(), false,
                storage::batch_to_append{h.base_offset, h.last_offset(), h.max_timestamp, c}};
-    bool ok = true;
-    if (!h.is_control()) {
-      ++st.batches_read;
-      ok = rec::decode_records(c.data, c.size, scratch, recs);
-    }
-    if (ok && !h.is_control()) {
-      keep.clear();
-      bool needs_horizon = false;
-      size_t dropped = 0, tombstones_dropped = 0, tombstones_kept = 0;
-      const bool horizon_passed = h.has_delete_horizon() && now_ms >= h.base_timestamp;
-      for (const auto& r : recs) {
-        if (!r.key) {  // Kafka's cleaner drops keyless records too
-          ++dropped;
-          continue;
-        }
-        if (auto it = latest.find(std::string(*r.key)); it != latest.end() && it->second > r.offset) {
-          ++dropped;
-          continue;
-        }
-        if (!r.value) {
-          if (horizon_passed && !unsafe) {
-            ++dropped;
-            ++tombstones_dropped;
-            continue;
-          }
-          ++tombstones_kept;
-          if (!h.has_delete_horizon()) needs_horizon = true;
-        }
-        keep.push_back(&r);
-      }
-      std::optional<int64_t> horizon;
-      if (tombstones_kept > 0) {
-        horizon = h.has_delete_horizon() ? h.base_timestamp
-                                         : sat_add(now_ms, settings.delete_retention_ms);
-      }
-      const bool horizon_changes = needs_horizon || (h.has_delete_horizon() && tombstones_kept == 0);
-      if (dropped > 0 || horizon_changes) {
-        if (keep.empty()) {
-          f.changed = true;
-          f.out.reset();
-        } else if (auto bytes = encode_filtered(h, keep, horizon); !bytes.empty()) {
-          const int64_t max_ts = rec::read_batch_header(bytes.data()).max_timestamp;
-          f.changed = true;
-          f.out = storage::batch_to_append{h.base_offset, h.last_offset(), max_ts,
-                                           shared_chunk::adopt(std::move(bytes))};
-        } else {
-          ok = false;
-        }
-        if (f.changed) {
-          st.records_removed += dropped;
-          st.tombstones_removed += tombstones_dropped;
-          if (f.out) {
-            ++st.batches_rewritten;
-          } else {
-            ++st.batches_removed;
-          }
-        }
-      }
-      if (ok && horizon) next_horizon = std::min(next_horizon, *horizon);
-    }
-    if (!ok) {
+    std::optional<int64_t> horizon;
+    if (filter.filter(h, c, unsafe, f, horizon)) {
+      if (horizon) next_horizon = std::min(next_horizon, *horizon);
+    } else {
+      f = filtered{h.base_offset, h.last_offset(), false,
+                   storage::batch_to_append{h.base_offset, h.last_offset(), h.max_timestamp, c}};
       ++st.failures;
       unsafe = true;
-      spdlog::warn("compaction of {}: batch at offset {} could not be filtered; kept as it is", name,
-                   h.base_offset);
+      spdlog::warn("compaction of {}: batch at offset {} could not be filtered; kept as it is", name, h.base_offset);
       // Its tombstones (if any) still need a later pass.
       if (h.has_delete_horizon()) next_horizon = std::min(next_horizon, h.base_timestamp);
     }
     if (f.out) out_bytes += f.out->bytes.size;
-    // Unchanged batches join the window only between two changes (they are rewritten as they
-    // are, so one replace_range covers a run with a few untouched batches in it). A long
-    // unchanged stretch after a change ends the window instead of being held in memory.
-    if (f.changed || last_changed > 0) {
-      const size_t n = f.out ? f.out->bytes.size : 0;
-      window_bytes += n;
-      window.push_back(std::move(f));
-      bool full = false;
-      if (window.back().changed) {
-        last_changed = window.size();
-        tail_bytes = 0;
-        full = window_bytes >= kReplaceWindow;
-      } else {
-        tail_bytes += n;
-        full = tail_bytes >= kReplaceWindow;
-      }
-      if (full && !flush()) {
-        write_failed = true;
-        return false;
-      }
+    if (!window.add(std::move(f))) {
+      write_failed = true;
+      return false;
     }
     return true;
   });
@@ -354,7 +388,7 @@ compaction_stats compact_partition(storage::partition_log& log, const compaction
                  storage::to_string(filtered_all.error()));
     ++st.failures;
   }
-  if (!write_failed && filtered_all && !flush()) write_failed = true;
+  if (!write_failed && filtered_all && !window.flush()) write_failed = true;
 
   if (write_failed || !filtered_all) {
     // Retry from scratch at the next tick (what was written is a valid, partly cleaned log).

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "broker/storage_error.h"
+#include "protocol/records/byte_io.h"
 #include "protocol/records/record_batch.h"
 
 namespace mk {
@@ -88,7 +89,7 @@ append_outcome check_sequences(const partition_state& part, const parsed_batches
   auto next_seq = [](int32_t s) { return s == INT32_MAX ? 0 : s + 1; };
   for (size_t i = 0; i < pb.headers.size(); ++i) {
     const auto& h = pb.headers[i];
-    if (h.producer_id < 0 || h.base_sequence < 0 || h.is_transactional()) continue;
+    if (h.producer_id < 0 || h.base_sequence < 0) continue;
     const int32_t last =
         static_cast<int32_t>((static_cast<int64_t>(h.base_sequence) + h.last_offset_delta) % (int64_t{INT32_MAX} + 1));
     auto it = part.producers.find(h.producer_id);
@@ -178,10 +179,99 @@ append_outcome append_batches(topic_state& topic, partition_state& part, shared_
   }
   out.base_offset = res.value();
   remember_sequences(part, seqs, batches);
+  // Transactional batches open their producer's transaction on this partition (until a marker).
+  for (size_t i = 0; i < pb.headers.size(); ++i)
+    if (pb.headers[i].is_transactional() && pb.headers[i].producer_id >= 0)
+      part.open_txns.try_emplace(pb.headers[i].producer_id, batches[i].base_offset);
   out.log_append_time = log_append ? settings.now_ms : -1;
   out.log_start_offset = part.log->start_offset();
   part.notify_append();
   return out;
+}
+
+append_outcome append_marker(topic_state& topic, partition_state& part, int64_t producer_id, int16_t epoch, bool commit,
+                             int64_t now_ms) {
+  append_outcome out;
+  const int64_t offset = part.log->end_offset();
+  auto bytes = records::build_control_batch(commit ? records::control_type::commit : records::control_type::abort,
+                                            producer_id, epoch, /*coordinator_epoch=*/0, now_ms, offset);
+  records::set_partition_leader_epoch(bytes.data(), part.leader_epoch);
+  const int64_t max_ts = records::read_batch_header(bytes.data()).max_timestamp;
+  storage::batch_to_append b{offset, offset, max_ts, shared_chunk::adopt(std::move(bytes))};
+  auto res = part.log->append(std::span<const storage::batch_to_append>(&b, 1));
+  if (!res) {
+    out.error = storage_error_code(res.error());
+    out.message = std::string("storage: ") + storage::to_string(res.error());
+    spdlog::warn("transaction marker for producer {} on {}-{} failed: {}", producer_id, topic.name, part.index,
+                 out.message);
+    return out;
+  }
+  out.base_offset = res.value();
+  if (auto it = part.open_txns.find(producer_id); it != part.open_txns.end()) {
+    if (!commit) part.aborted.push_back(aborted_txn{producer_id, it->second, offset});
+    part.open_txns.erase(it);
+  }
+  // The marker's epoch is the producer's newest (a fenced producer's batches are refused).
+  producer_state& ps = part.producers[producer_id];
+  if (epoch > ps.epoch) {
+    ps.epoch = epoch;
+    ps.recent.clear();
+  }
+  out.log_start_offset = part.log->start_offset();
+  part.notify_append();
+  return out;
+}
+
+std::vector<int64_t> rebuild_producer_state(const topic_state& topic, partition_state& part) {
+  auto& log = *part.log;
+  int64_t pos = log.start_offset();
+  std::vector<uint8_t> scratch;
+  std::vector<records::record_view> recs;
+  while (pos < log.end_offset()) {
+    auto rd = log.read(pos, 1 << 20);
+    if (!rd) {
+      spdlog::warn("rebuilding producer state of {}-{}: reading offset {} failed: {}", topic.name, part.index, pos,
+                   storage::to_string(rd.error()));
+      break;
+    }
+    if (rd.value().chunks.empty()) break;
+    for (const auto& c : rd.value().chunks)
+      for (size_t off = 0; off + records::batch_header_size <= c.size;) {
+        const auto h = records::read_batch_header(c.data + off);
+        if (h.batch_length < records::min_batch_length || off + h.size_bytes() > c.size) break;
+        pos = std::max(pos, h.last_offset() + 1);
+        if (h.producer_id >= 0) {
+          producer_state& ps = part.producers[h.producer_id];
+          if (h.producer_epoch > ps.epoch) {
+            ps.epoch = h.producer_epoch;
+            ps.recent.clear();
+          }
+          if (h.is_control()) {
+            // The marker's key is (version, type): type 0 abort, 1 commit.
+            bool commit = true;
+            if (records::decode_records(c.data + off, h.size_bytes(), scratch, recs) && !recs.empty() && recs[0].key &&
+                recs[0].key->size() >= 4)
+              commit = records::load_i16(reinterpret_cast<const uint8_t*>(recs[0].key->data()) + 2) == 1;
+            if (auto it = part.open_txns.find(h.producer_id); it != part.open_txns.end()) {
+              if (!commit) part.aborted.push_back(aborted_txn{h.producer_id, it->second, h.base_offset});
+              part.open_txns.erase(it);
+            }
+          } else {
+            if (h.base_sequence >= 0) {
+              const int32_t last = static_cast<int32_t>(
+                  (static_cast<int64_t>(h.base_sequence) + h.last_offset_delta) % (int64_t{INT32_MAX} + 1));
+              ps.recent.push_back(producer_batch{h.base_sequence, last, h.base_offset});
+              if (ps.recent.size() > 5) ps.recent.pop_front();
+            }
+            if (h.is_transactional()) part.open_txns.try_emplace(h.producer_id, h.base_offset);
+          }
+        }
+        off += h.size_bytes();
+      }
+  }
+  std::vector<int64_t> open;
+  for (const auto& [pid, first] : part.open_txns) open.push_back(pid);
+  return open;
 }
 
 }  // namespace mk

@@ -37,4 +37,16 @@ struct append_settings {
 append_outcome append_batches(topic_state& topic, partition_state& part, shared_chunk bytes,
                               const append_settings& settings);
 
+// Writes a transaction marker (commit or abort) for `producer_id` at the end of the partition,
+// closes that producer's open transaction there (an abort is recorded for read_committed
+// fetches), moves the partition's producer epoch up to `epoch` and wakes parked fetches.
+append_outcome append_marker(topic_state& topic, partition_state& part, int64_t producer_id, int16_t epoch, bool commit,
+                             int64_t now_ms);
+
+// Rebuilds a partition's producer state from its stored batches (a persistent backend's restart):
+// each producer's epoch and last sequences, the transactions still open (no marker yet) and the
+// aborted ranges. Returns the producers whose transaction is still open. Storage read failures
+// end the scan early (logged).
+std::vector<int64_t> rebuild_producer_state(const topic_state& topic, partition_state& part);
+
 }  // namespace mk

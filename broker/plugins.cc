@@ -1,5 +1,6 @@
 #include "broker/plugins.h"
 
+#include <dlfcn.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -23,12 +24,33 @@ std::string executable_dir() {
   return exe.parent_path().string();
 }
 
+// The directory of the file this code is linked into when that is a shared library
+// (libminikafka.so), else "".
+std::string library_dir() {
+  Dl_info info{};
+  if (::dladdr(reinterpret_cast<void*>(&library_dir), &info) == 0 || info.dli_fname == nullptr) return {};
+  std::filesystem::path file(info.dli_fname);
+  if (file.filename().string().find(".so") == std::string::npos) return {};
+  std::error_code ec;
+  auto abs = std::filesystem::canonical(file, ec);
+  return ec ? std::string() : abs.parent_path().string();
+}
+
 }  // namespace
 
 std::vector<std::string> search_dirs() {
+  std::vector<std::string> dirs;
+  // In libminikafka.so: its own directory (the build tree), then <libdir>/minikafka (installed).
+  std::string lib = library_dir();
+  if (!lib.empty()) {
+    dirs.push_back(lib);
+    dirs.push_back((std::filesystem::path(lib) / "minikafka").string());
+  }
   std::string dir = executable_dir();
-  if (dir.empty()) return {};
-  return {dir, (std::filesystem::path(dir) / kInstalledDir).lexically_normal().string()};
+  if (dir.empty()) return dirs;
+  dirs.push_back(dir);
+  dirs.push_back((std::filesystem::path(dir) / kInstalledDir).lexically_normal().string());
+  return dirs;
 }
 
 std::optional<std::string> find(const std::string& file_name, std::vector<std::string>* tried) {

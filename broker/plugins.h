@@ -8,8 +8,10 @@
 //   2. in <executable's directory>/../lib/minikafka (an installed tree: bin/minikafka next to
 //      lib/minikafka/; see the install() rules in the top-level CMakeLists.txt).
 // The executable's directory comes from /proc/self/exe, so symlinks to the binary work.
+// Linked into libminikafka.so (the C ABI), the library's own directory and <that>/minikafka
+// (the install layout lib/libminikafka.so, lib/minikafka/) are searched first.
 //
-// Used by the executable only (not part of minikafka_broker).
+// Used by the executable and libminikafka.so (not part of minikafka_broker).
 #pragma once
 
 #include <optional>

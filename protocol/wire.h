@@ -9,7 +9,8 @@
 // returns a zero value, so decoders can run straight through and check `ok()` once at the end.
 //
 // The writer appends to one contiguous buffer and, for record data, can splice in external chunks
-// (`shared_chunk`) without copying them; `buffers()` then yields the scatter list for the socket.
+// (`shared_chunk`) without copying them; `take_chunks()` then yields the pieces for a gathered
+// socket write.
 #pragma once
 
 #include <array>

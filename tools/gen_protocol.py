@@ -44,7 +44,7 @@ APIS = [
     "AddOffsetsToTxn", "EndTxn", "TxnOffsetCommit", "DescribeConfigs", "AlterConfigs",
     "SaslAuthenticate", "CreatePartitions", "DeleteGroups", "IncrementalAlterConfigs",
     "OffsetDelete", "DescribeCluster", "DescribeProducers", "DescribeLogDirs",
-    "DescribeTopicPartitions",
+    "DescribeTopicPartitions", "DescribeTransactions", "ListTransactions", "ElectLeaders",
 ]
 DATA = ["ConsumerProtocolSubscription", "ConsumerProtocolAssignment"]
 
@@ -142,9 +142,12 @@ class Gen:
     def flex_cond(self):
         return self.cond(self.flex)
 
-    def struct_type_name(self, type_name, sibling_fields):
+    def struct_type_name(self, type_name, sibling_fields, own_fields=()):
+        # A member named like its own struct (DescribeTransactions' TransactionState has a
+        # TransactionState string) or like a sibling would change the name's meaning in C++.
         base = snake(type_name)
-        if base in {member_name(f["name"]) for f in sibling_fields} or base in CPP_KEYWORDS:
+        members = {member_name(f["name"]) for f in sibling_fields} | {member_name(f["name"]) for f in own_fields}
+        if base in members or base in CPP_KEYWORDS:
             base += "_entry"
         return base
 
@@ -158,7 +161,7 @@ class Gen:
             sub = f.get("fields")
             if sub is None:
                 sub = self.common[elem]["fields"]
-            cname = self.struct_type_name(elem, scope_fields)
+            cname = self.struct_type_name(elem, scope_fields, sub)
             f["_ctype"] = cname
             if cname in self.defined:
                 continue

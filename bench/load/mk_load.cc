@@ -41,6 +41,7 @@
 #include <vector>
 
 #include "minikafka/broker.h"
+#include "protocol/records/byte_io.h"
 
 namespace {
 
@@ -509,7 +510,7 @@ bool metadata_roundtrip(const sockaddr_in& addr) {
         got += static_cast<size_t>(r);
       }
       if (got == 4) {
-        uint32_t len = (uint32_t{hdr[0]} << 24) | (uint32_t{hdr[1]} << 16) | (uint32_t{hdr[2]} << 8) | hdr[3];
+        uint32_t len = mk::records::load_be32(hdr);
         std::vector<char> body(len);
         size_t have = 0;
         while (have < len) {

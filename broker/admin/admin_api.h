@@ -1,25 +1,11 @@
 // The HTTP admin API: JSON routes over the broker's services (broker/services/), so a topic
 // created over HTTP is in the next Metadata response and the reverse.
 //
-// Routes (all JSON unless noted; errors are {"error": code, "message": text} with status 400 bad
-// input, 404 unknown, 405 wrong method, 409 conflict/exists, 413 too large, 500 broker bug,
-// 503 storage failure with "error": "KAFKA_STORAGE_ERROR"):
-//   GET    /health                                   ready when the Kafka listener serves
-//   GET    /v1/cluster                               broker id, listeners, version, uptime, storage
-//   GET    /v1/topics                                list
-//   POST   /v1/topics                                {"name", "partitions"?, "replication_factor"?, "configs"?}
-//   GET    /v1/topics/{name}                         id, configs, per-partition offsets and sizes
-//   DELETE /v1/topics/{name}
-//   POST   /v1/topics/{name}/partitions              {"count"}
-//   POST   /v1/topics/{name}/records                 {"records": [{"key","value","headers","partition"}],
-//                                                     "encoding": "string"|"base64"|"json"?}
-//   GET    /v1/topics/{name}/partitions/{p}/records?offset=&limit=
-//   GET    /v1/groups                                list
-//   GET    /v1/groups/{id}                           state, members, assignments, offsets and lag
-//   DELETE /v1/groups/{id}
-//   POST   /v1/groups/{id}/offsets                   {"topic", "partitions"?, "to": "earliest"|"latest"|
-//                                                     "offset"|"timestamp", "offset"?, "timestamp"?}
-//   GET    /metrics                                  Prometheus text format
+// The routes are one table (routes.h): the router dispatches from it and GET /v1/openapi.json
+// describes it; docs/HTTP_API.md is generated from that document. Errors are
+// {"error": NAME, "message": TEXT}: Kafka's error name in upper case for Kafka errors
+// (UNKNOWN_TOPIC_OR_PARTITION, 404), a documented lower-case name for HTTP-level ones
+// (json_http.h: bad_request, not_found, method_not_allowed, ...).
 //
 // Test control plane (docs/TESTING.md has every field and recipes; a public contract):
 //   POST   /v1/control/faults                        a fault rule -> 201 {"id", ...}: match "api",
@@ -49,9 +35,12 @@
 //                                                     "broker"?}: Kafka-version emulation
 //   DELETE /v1/control/api-versions                  restore ({"broker"?} or ?broker=)
 //
-// Files: admin_api.cc (routing, /health, /v1/cluster), topic_routes.cc, record_routes.cc,
-// group_routes.cc, control_routes.cc (+ control_json.cc), await_routes.cc, prometheus.cc, json_http.h (shared
-// JSON/HTTP helpers).
+// Files: admin_api.cc (router, /health, /metrics, /v1/cluster, /v1/openapi.json), openapi.cc
+// (the document's shared schemas), topic_routes.cc, record_routes.cc, group_routes.cc,
+// cluster_routes.cc (cluster simulation: /v1/control/brokers|topics|groups/...), control_routes.cc
+// (+ control_json.cc) and await_routes.cc (the test control plane, routed outside the table: see
+// handle_admin_request), prometheus.cc,
+// json_http.h (shared JSON/HTTP helpers).
 // Runs on: broker state thread. No I/O here: broker/admin/http_server.cc does the HTTP.
 #pragma once
 
@@ -59,8 +48,10 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "broker/asio.h"
+#include "broker/clock.h"
 #include "broker/metrics.h"
 
 namespace mk {
@@ -75,6 +66,10 @@ struct http_request {
   std::map<std::string, std::string> query;
   std::string body;
 };
+
+// A request from its method, target ("/v1/topics?x=1": path and query, percent-encoded) and
+// body, as the HTTP listener and in-process callers (server::admin_request) build it.
+http_request make_http_request(std::string method, std::string_view target, std::string body);
 
 struct http_response {
   http_response() = default;
@@ -97,6 +92,10 @@ struct admin_context {
   const broker_metrics& metrics;
   std::function<bool()> serving;            // the Kafka listener serves
   std::function<size_t()> connection_count;  // open Kafka connections
+  // For routes that wait (record reads with wait_ms): the broker's clock, and its stopping flag
+  // (set before parked waiters are woken at shutdown).
+  clock* clk = nullptr;
+  const bool* stopping = nullptr;
 };
 
 boost::asio::awaitable<http_response> handle_admin_request(admin_context& ctx, http_request req);

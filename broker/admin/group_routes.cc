@@ -1,3 +1,4 @@
+// Consumer groups: list, describe (with lag), delete, reset offsets (the route entries are at the end).
 #include "broker/admin/json_http.h"
 #include "broker/admin/routes.h"
 #include "broker/services/services.h"
@@ -14,7 +15,8 @@ json assignment_json(const std::string& bytes) {
   return out;
 }
 
-json group_detail(services::groups_service& groups, const std::string& id) {
+json group_detail(admin_context& ctx, const std::string& id) {
+  auto& groups = ctx.svc.groups;
   auto d = groups.describe(id);
   json members = json::array();
   for (const auto& m : d.members)
@@ -46,10 +48,12 @@ json group_detail(services::groups_service& groups, const std::string& id) {
               {"leader", d.leader},
               {"members", members},
               {"offsets", offsets},
-              {"total_lag", total}};
+              {"total_lag", total},
+              {"coordinator", ctx.svc.cluster.coordinator(coordinator_kind::group, id)}};  // broker id, -1: none
 }
 
-http_response reset_offsets(services::groups_service& groups, const std::string& id, const http_request& req) {
+http_response reset_offsets(admin_context& ctx, const std::string& id, const http_request& req) {
+  auto& groups = ctx.svc.groups;
   http_response err;
   auto body = parse_body(req, err);
   if (!body) return err;
@@ -84,43 +88,68 @@ http_response reset_offsets(services::groups_service& groups, const std::string&
     return error_response(400, "bad_request", bad_to);
   }
   if (auto r = groups.reset_offsets(id, j["topic"].get<std::string>(), parts, target)) return kafka_error(r.error, r.message);
-  return json_response(200, group_detail(groups, id));
+  return json_response(200, group_detail(ctx, id));
+}
+
+http_response list_groups(admin_context& ctx, const http_request&, const path_params&) {
+  auto& groups = ctx.svc.groups;
+  json arr = json::array();
+  for (const auto& g : groups.list()) {
+    auto d = groups.describe(g.group_id);
+    arr.push_back(json{{"group_id", g.group_id},
+                       {"state", groups::to_string(g.state)},
+                       {"protocol_type", g.protocol_type},
+                       {"members", d.members.size()}});
+  }
+  return json_response(200, arr);
+}
+
+http_response describe_group(admin_context& ctx, const http_request&, const path_params& pp) {
+  const std::string& id = pp.at("group");
+  if (!ctx.svc.groups.exists(id)) return error_response(404, "GROUP_ID_NOT_FOUND", "group '" + id + "' does not exist");
+  return json_response(200, group_detail(ctx, id));
+}
+
+http_response delete_group(admin_context& ctx, const http_request&, const path_params& pp) {
+  const std::string& id = pp.at("group");
+  auto e = ctx.svc.groups.remove(id);
+  if (e != proto::error_code::none) return kafka_error(e, "cannot delete group '" + id + "'");
+  return json_response(200, json{{"deleted", id}});
+}
+
+http_response reset(admin_context& ctx, const http_request& req, const path_params& pp) {
+  return reset_offsets(ctx, pp.at("group"), req);
 }
 
 }  // namespace
 
-http_response group_routes(admin_context& ctx, const http_request& req, const path_parts& parts) {
-  auto& groups = ctx.svc.groups;
-  if (parts.size() == 2) {
-    if (req.method != "GET") return not_allowed("GET", "use GET to list groups");
-    json arr = json::array();
-    for (const auto& g : groups.list()) {
-      auto d = groups.describe(g.group_id);
-      arr.push_back(json{{"group_id", g.group_id},
-                         {"state", groups::to_string(g.state)},
-                         {"protocol_type", g.protocol_type},
-                         {"members", d.members.size()}});
-    }
-    return json_response(200, arr);
-  }
-  const std::string& id = parts[2];
-  if (parts.size() == 3) {
-    if (req.method == "GET") {
-      if (!groups.exists(id)) return error_response(404, "GROUP_ID_NOT_FOUND", "group '" + id + "' does not exist");
-      return json_response(200, group_detail(groups, id));
-    }
-    if (req.method == "DELETE") {
-      auto e = groups.remove(id);
-      if (e != proto::error_code::none) return kafka_error(e, "cannot delete group '" + id + "'");
-      return json_response(200, json{{"deleted", id}});
-    }
-    return not_allowed("GET, DELETE", req.method + " is not allowed on a group");
-  }
-  if (parts.size() == 4 && parts[3] == "offsets") {
-    if (req.method != "POST") return not_allowed("POST", "use POST to reset offsets");
-    return reset_offsets(groups, id, req);
-  }
-  return no_route(req);
+std::vector<route> group_route_table() {
+  return {
+      {"GET", "/v1/groups", list_groups, nullptr, R"json({
+        "summary": "List consumer groups",
+        "tags": ["groups"],
+        "responses": {"200": {"description": "every group", "content": {"application/json": {"schema": {
+          "type": "array", "items": {"$ref": "#/components/schemas/GroupSummary"}}}}}}})json"},
+      {"GET", "/v1/groups/{group}", describe_group, nullptr, R"json({
+        "summary": "Describe a group: state, members and their assignments, committed offsets and lag",
+        "description": "lag = end offset - committed offset, per partition with a commit; total_lag is their sum.",
+        "tags": ["groups"],
+        "responses": {"200": {"description": "the group", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/GroupDetail"}}}},
+                      "404": {"$ref": "#/components/responses/Error"}}})json"},
+      {"DELETE", "/v1/groups/{group}", delete_group, nullptr, R"json({
+        "summary": "Delete a group and its committed offsets (DeleteGroups)",
+        "description": "GROUP_ID_NOT_FOUND (404); NON_EMPTY_GROUP (409) while it has members.",
+        "tags": ["groups"],
+        "responses": {"200": {"description": "deleted", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Deleted"}}}},
+                      "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}})json"},
+      {"POST", "/v1/groups/{group}/offsets", reset, nullptr, R"json({
+        "summary": "Reset a group's committed offsets (as consumer-groups --reset-offsets --execute)",
+        "description": "Only while the group has no members: NON_EMPTY_GROUP (409) otherwise.",
+        "tags": ["groups"],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ResetOffsets"}}}},
+        "responses": {"200": {"description": "the group after the reset", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/GroupDetail"}}}},
+                      "409": {"$ref": "#/components/responses/Error"}}})json"},
+  };
 }
 
 }  // namespace mk::admin

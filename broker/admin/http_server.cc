@@ -15,47 +15,9 @@ namespace asio = boost::asio;
 namespace {
 constexpr size_t max_body_bytes = 8 * 1024 * 1024;
 
-int hex(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string url_decode(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2])));
-      i += 2;
-    } else if (s[i] == '+') {
-      out.push_back(' ');
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
-}
-
 http_request to_request(const http::request<http::string_body>& r) {
-  http_request out;
-  out.method = std::string(r.method_string());
-  std::string_view target(r.target().data(), r.target().size());
-  auto q = target.find('?');
-  out.path = url_decode(target.substr(0, q));
-  if (q != std::string_view::npos) {
-    std::string_view query = target.substr(q + 1);
-    while (!query.empty()) {
-      auto amp = query.find('&');
-      auto item = query.substr(0, amp);
-      auto eq = item.find('=');
-      out.query[url_decode(item.substr(0, eq))] = eq == std::string_view::npos ? "" : url_decode(item.substr(eq + 1));
-      if (amp == std::string_view::npos) break;
-      query.remove_prefix(amp + 1);
-    }
-  }
-  out.body = r.body();
-  return out;
+  return make_http_request(std::string(r.method_string()), std::string_view(r.target().data(), r.target().size()),
+                           r.body());
 }
 }  // namespace
 
@@ -172,7 +134,7 @@ asio::awaitable<void> http_server::session(asio::ip::tcp::socket socket) {
     res.keep_alive(keep_alive);
     res.body() = std::move(resp.body);
     res.prepare_payload();
-    stream.expires_after(std::chrono::seconds(60));  // a long-poll may have outlived the read's deadline
+    stream.expires_after(std::chrono::seconds(60));  // a route may have waited (long-polls, wait_ms)
     co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
     if (ec || !keep_alive || closed_) break;
   }

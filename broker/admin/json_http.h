@@ -17,14 +17,42 @@
 
 namespace mk::admin {
 
-using json = nlohmann::json;
+// Insertion-ordered, so responses read in the order they are built ("topic" before "records").
+using json = nlohmann::ordered_json;
 
-inline http_response json_response(int status, const json& j) { return http_response{status, "application/json", j.dump(), {}}; }
+// Invalid UTF-8 in a string that came from a client (a group's client id, a header key) becomes
+// U+FFFD, as Kafka's Java client decodes it, instead of failing the response.
+inline http_response json_response(int status, const json& j) {
+  return http_response{status, "application/json", j.dump(-1, ' ', false, json::error_handler_t::replace), {}};
+}
+
+// The error names of HTTP-level failures ("error" in the error body). Errors that are Kafka's
+// carry Kafka's name in upper case instead (UNKNOWN_TOPIC_OR_PARTITION, see kafka_error). Both are
+// listed in /v1/openapi.json (components/schemas/Error); a test checks that the sources use no
+// other lower-case name.
+struct http_error_name {
+  const char* name;
+  int status;
+  const char* meaning;
+};
+inline constexpr http_error_name http_error_names[] = {
+    {"bad_request", 400, "malformed JSON or HTTP, a field of the wrong type or out of range, a bad query parameter"},
+    {"not_found", 404, "no route for the path (unknown topics and groups get Kafka's error names)"},
+    {"method_not_allowed", 405, "the path exists but not with this method; the Allow header lists those it takes"},
+    {"payload_too_large", 413, "a request body over 8 MiB"},
+    {"not_text", 422, "a record's key, value or header value read as text is not UTF-8: read it as base64"},
+    {"not_json", 422, "a record's key, value or header value read as json is not one JSON value: read it as text or base64"},
+    {"internal_error", 500, "a broker bug; the broker log has the details"},
+    {"not_ready", 503, "/health before the Kafka listener serves"},
+    {"clock_not_manual", 409, "POST /v1/control/clock/advance on a broker started without --clock manual"},
+    {"trace_off", 409, "a trace route or GET /v1/await/requests while the request trace is off (--trace-capacity 0)"},
+};
 
 inline http_response error_response(int status, const std::string& code, const std::string& message) {
   return json_response(status, json{{"error", code}, {"message", message}});
 }
 
+// 405 with the Allow header (RFC 9110: a 405 must list the methods the path takes).
 inline http_response not_allowed(const std::string& allow, const std::string& message) {
   auto r = error_response(405, "method_not_allowed", message);
   r.allow = allow;
@@ -99,13 +127,6 @@ inline bool int_field(const json& j, const char* key, int64_t lo, int64_t hi, in
   }
   out = v.get<int64_t>();
   return true;
-}
-
-// Record bytes as JSON: null, a string when valid UTF-8, else {"base64": ...}.
-inline json bytes_json(const std::optional<std::string>& b) {
-  if (!b) return nullptr;
-  if (encoding::valid_utf8(*b)) return *b;
-  return json{{"base64", encoding::base64_encode(*b)}};
 }
 
 }  // namespace mk::admin

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <limits>
+#include <string_view>
 
 #include <spdlog/spdlog.h>
 
@@ -12,6 +13,7 @@ namespace mk::groups {
 
 namespace {
 constexpr int64_t never = std::numeric_limits<int64_t>::max();
+constexpr const char* left_group_reason = "left the group";  // LeaveGroup
 
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -289,7 +291,7 @@ void group_coordinator::join(const join_request& req, join_callback cb) {
               // itself as leader and run an assignment the Stable group would ignore.
               r.leader = old_id;
             }
-            spdlog::info("group {}: static member {} rejoined as {} without a rebalance", g.id, *req.group_instance_id, new_id);
+            spdlog::debug("group {}: static member {} rejoined as {} without a rebalance", g.id, *req.group_instance_id, new_id);
             return cb(r);
           }
           return update_member_and_rebalance(g, m, req, std::move(cb));
@@ -496,7 +498,7 @@ void group_coordinator::complete_join(group& g) {
     }
     if (known) g.subscribed = std::move(topics);
   }
-  spdlog::info("group {}: generation {} with {} member(s), protocol {}, leader {}", g.id, g.generation, g.members.size(),
+  spdlog::debug("group {}: generation {} with {} member(s), protocol {}, leader {}", g.id, g.generation, g.members.size(),
                g.protocol_name, g.leader);
   std::vector<join_member> all;
   for (const auto& id : g.join_order)
@@ -524,7 +526,9 @@ void group_coordinator::complete_join(group& g) {
 void group_coordinator::remove_member(group& g, const std::string& member_id, const char* reason) {
   auto it = g.members.find(member_id);
   if (it == g.members.end()) return;
-  spdlog::info("group {}: member {} removed: {}", g.id, member_id, reason);
+  // A member that asked to leave is routine (debug); one that timed out is worth a line.
+  spdlog::log(reason == std::string_view(left_group_reason) ? spdlog::level::debug : spdlog::level::info,
+              "group {}: member {} removed: {}", g.id, member_id, reason);
   member& m = *it->second;
   if (m.instance_id) {
     auto s = g.static_members.find(*m.instance_id);
@@ -654,7 +658,7 @@ std::vector<error_code> group_coordinator::leave(const std::string& group_id, co
       out[i] = error_code::unknown_member_id;
       continue;
     }
-    remove_member(*g, mid, "left the group");
+    remove_member(*g, mid, left_group_reason);
     removed = true;
   }
   if (members.size() == 1 && out[0] != error_code::none) top = out[0];
@@ -668,7 +672,7 @@ std::vector<error_code> group_coordinator::leave(const std::string& group_id, co
 std::vector<error_code> group_coordinator::commit_offsets(
     const std::string& group_id, int32_t generation_id, const std::string& member_id,
     const std::optional<std::string>& group_instance_id, const std::vector<offset_commit>& offsets, int64_t wall_now_ms,
-    const std::function<bool(const std::string&, int32_t)>& partition_exists, const persist_fn& persist) {
+    const std::function<bool(const std::string&, int32_t)>& partition_exists, const persist_fn& persist, bool apply) {
   std::vector<error_code> out(offsets.size(), error_code::none);
   if (group_id.empty()) {
     std::fill(out.begin(), out.end(), error_code::invalid_group_id);
@@ -722,12 +726,21 @@ std::vector<error_code> group_coordinator::commit_offsets(
       for (size_t i : accepted) out[i] = pe;
       accepted.clear();
     }
-  for (size_t i : accepted) {
-    const auto& o = offsets[i];
-    g->offsets[o.topic][o.partition] = committed_offset{o.offset, o.leader_epoch, o.metadata.value_or(""), wall_now_ms};
-  }
+  if (apply)
+    for (size_t i : accepted) {
+      const auto& o = offsets[i];
+      g->offsets[o.topic][o.partition] = committed_offset{o.offset, o.leader_epoch, o.metadata.value_or(""), wall_now_ms};
+    }
   maybe_drop(group_id);
   return out;
+}
+
+void group_coordinator::store_offsets(const std::string& group_id, const std::vector<offset_commit>& offsets,
+                                      int64_t wall_now_ms) {
+  if (group_id.empty() || offsets.empty()) return;
+  group& g = get_or_create(group_id);
+  for (const auto& o : offsets)
+    g.offsets[o.topic][o.partition] = committed_offset{o.offset, o.leader_epoch, o.metadata.value_or(""), wall_now_ms};
 }
 
 std::optional<committed_offset> group_coordinator::committed(const std::string& group_id, const std::string& topic,
@@ -857,6 +870,24 @@ void group_coordinator::abandon_pending() {
   for (auto& cb : joins) cb(jr);
   sync_result sr;
   sr.error = error_code::coordinator_not_available;
+  for (auto& cb : syncs) cb(sr);
+}
+
+void group_coordinator::unload(const std::string& group_id, error_code e) {
+  group* g = find(group_id);
+  if (!g) return;
+  std::vector<join_callback> joins;
+  std::vector<sync_callback> syncs;
+  for (auto& [mid, m] : g->members) {
+    if (m->awaiting_join) joins.push_back(std::exchange(m->awaiting_join, nullptr));
+    if (m->awaiting_sync) syncs.push_back(std::exchange(m->awaiting_sync, nullptr));
+    schedule_session(*g, *m);
+  }
+  join_result jr;
+  jr.error = e;
+  for (auto& cb : joins) cb(jr);
+  sync_result sr;
+  sr.error = e;
   for (auto& cb : syncs) cb(sr);
 }
 

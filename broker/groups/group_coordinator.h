@@ -158,12 +158,16 @@ class group_coordinator {
   // generation, unknown member, rebalance) applies to every other entry. `persist`, when given, is
   // called with the indexes of the entries about to be stored, after every check and before
   // anything changes; an error it returns becomes those entries' error and nothing is stored.
+  // With `apply` false the commit is only checked (TxnOffsetCommit keeps it pending).
   using persist_fn = std::function<error_code(const std::vector<size_t>& accepted)>;
   std::vector<error_code> commit_offsets(const std::string& group_id, int32_t generation_id, const std::string& member_id,
                                          const std::optional<std::string>& group_instance_id,
                                          const std::vector<offset_commit>& offsets, int64_t wall_now_ms,
                                          const std::function<bool(const std::string&, int32_t)>& partition_exists,
-                                         const persist_fn& persist = nullptr);
+                                         const persist_fn& persist = nullptr, bool apply = true);
+  // Stores offsets whatever the group's state (a committed transaction's offsets, checked when
+  // they were sent with TxnOffsetCommit; recovery from the metadata store).
+  void store_offsets(const std::string& group_id, const std::vector<offset_commit>& offsets, int64_t wall_now_ms);
   // Committed offset of one partition (nullopt = none).
   std::optional<committed_offset> committed(const std::string& group_id, const std::string& topic, int32_t partition) const;
   // All committed offsets of a group: topic -> partition -> offset.
@@ -197,6 +201,11 @@ class group_coordinator {
   // retriable error that sends clients to find the coordinator again), so no request stays
   // parked. Membership is unchanged.
   void abandon_pending();
+  // The group's coordinator moved to another broker (cluster simulation): held JoinGroup and
+  // SyncGroup answers get `e` (NOT_COORDINATOR: clients find the new coordinator and retry), and
+  // every member's session starts afresh, as when Kafka's new coordinator loads a group.
+  // Membership, generation and offsets are kept.
+  void unload(const std::string& group_id, error_code e);
   // The earliest time tick() has work, or nullopt.
   std::optional<int64_t> next_deadline() const;
 

@@ -10,10 +10,17 @@
 //  * Record bytes go from storage into the response by reference (no copy), except for v0-v3,
 //    which get legacy message sets (magic 0 for v0-v1, magic 1 for v2-v3) by down-conversion.
 //  * Every requested partition is in the response, in request order, with high watermark, last
-//    stable offset (= high watermark: no open transactions) and log start offset.
+//    stable offset (the first offset of the oldest open transaction, else the high watermark) and
+//    log start offset.
+//  * read_committed (v4+ isolation_level 1): only batches below the last stable offset, with the
+//    aborted transactions that overlap them (producer id, first offset) so the consumer can skip
+//    their records; read_uncommitted gets everything and a null aborted list.
 //  * OFFSET_OUT_OF_RANGE outside [log start, log end]; UNKNOWN_TOPIC_OR_PARTITION (v0-12) or
 //    UNKNOWN_TOPIC_ID (v13+) for missing topics; NOT_LEADER_OR_FOLLOWER when this node does not
-//    lead; FENCED/UNKNOWN_LEADER_EPOCH for a stale/future current_leader_epoch (v9+);
+//    lead; FENCED/UNKNOWN_LEADER_EPOCH for a stale/future current_leader_epoch (v9+); the first
+//    two with the current leader and epoch (v12+) and its endpoint (v16+) (KIP-951);
+//  * A parked fetch whose partition changes leader (cluster operations) is woken and answers
+//    NOT_LEADER_OR_FOLLOWER at once;
 //    KAFKA_STORAGE_ERROR (storage_error_code) when the log fails to read, at once, not parked.
 //  * Fetch sessions (v7+) are not created: session_id 0 tells clients to keep sending full
 //    requests, which Kafka allows.
@@ -24,8 +31,10 @@
 
 
 #include "broker/handlers/handler.h"
+#include "broker/handlers/leader_hint.h"
 #include "broker/storage_error.h"
 #include "protocol/records/legacy.h"
+#include "protocol/records/record_batch.h"
 
 namespace mk::handlers {
 
@@ -55,6 +64,36 @@ class timer_waiter final : public append_waiter {
   std::vector<std::weak_ptr<partition_state>> watched_;
   bool woken_ = false;
 };
+
+// Keeps the whole batches of `rd` that start below `limit` (read_committed stops at the last
+// stable offset) and returns the last offset kept (-1 when none).
+int64_t keep_below(storage::read_result& rd, int64_t limit) {
+  std::vector<shared_chunk> kept;
+  size_t bytes = 0;
+  int64_t last = -1;
+  for (auto& c : rd.chunks) {
+    size_t pos = 0;
+    while (pos + records::batch_header_size <= c.size) {
+      const auto h = records::read_batch_header(c.data + pos);
+      if (h.base_offset >= limit) break;
+      last = h.last_offset();
+      pos += h.size_bytes();
+    }
+    if (pos >= c.size) {
+      bytes += c.size;
+      kept.push_back(std::move(c));
+      continue;
+    }
+    if (pos > 0) {
+      kept.push_back(c.slice(0, pos));
+      bytes += pos;
+    }
+    break;
+  }
+  rd.chunks = std::move(kept);
+  rd.bytes = bytes;
+  return last;
+}
 
 struct build_result {
   proto::fetch_response resp;
@@ -102,11 +141,15 @@ build_result build(request_context& ctx, const proto::fetch_request& req) {
       partition_state& p = *pp;
       if (auto e = check_leader(p, ctx.node_id, fp.current_leader_epoch); e != error_code::none) {
         fail(e);
+        if (leadership_error(e)) hint_leader(ctx, p, pr.current_leader, out.resp.node_endpoints);
         continue;
       }
       auto& log = *p.log;
+      const bool committed_only = v >= 4 && req.isolation_level == 1;
+      const int64_t lso = p.last_stable_offset();
+      const int64_t upper = committed_only ? lso : log.end_offset();  // what this fetch may read
       pr.high_watermark = log.end_offset();
-      pr.last_stable_offset = log.end_offset();
+      pr.last_stable_offset = lso;
       pr.log_start_offset = log.start_offset();
       if (fp.fetch_offset < log.start_offset() || fp.fetch_offset > log.end_offset()) {
         pr.error_code = code(error_code::offset_out_of_range);
@@ -121,7 +164,7 @@ build_result build(request_context& ctx, const proto::fetch_request& req) {
         continue;
       }
       out.partitions.push_back(pp);
-      if (fp.fetch_offset == log.end_offset() || fp.partition_max_bytes <= 0) continue;
+      if (fp.fetch_offset >= upper || fp.partition_max_bytes <= 0) continue;
       if (!first_data && remaining <= 0) continue;
       size_t limit = static_cast<size_t>(std::min<int64_t>(fp.partition_max_bytes, std::max<int64_t>(remaining, 0)));
       auto read = log.read(fp.fetch_offset, limit);
@@ -132,6 +175,18 @@ build_result build(request_context& ctx, const proto::fetch_request& req) {
         continue;
       }
       auto& rd = read.value();
+      if (committed_only) {
+        const int64_t last = keep_below(rd, lso);
+        // The aborted transactions the consumer must skip in what it gets (Kafka's
+        // collectAbortedTransactions: those ending at or after the fetch offset and starting
+        // at or before the last offset returned).
+        for (const auto& a : p.aborted)
+          if (a.last_offset >= fp.fetch_offset && a.first_offset <= last) {
+            auto& at = pr.aborted_transactions->emplace_back();
+            at.producer_id = a.producer_id;
+            at.first_offset = a.first_offset;
+          }
+      }
       if (rd.chunks.empty()) continue;
       if (!first_data && rd.bytes > limit) continue;  // only the very first batch may exceed limits
       first_data = false;

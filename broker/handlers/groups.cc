@@ -16,6 +16,10 @@
 //  * ListGroups v4+ filter by state (case-insensitive), v5+ by type ("classic" only here).
 //  * DescribeGroups: unknown groups are reported as state "Dead" with no members (v0-v5).
 //  * An empty group id gets INVALID_GROUP_ID everywhere.
+//  * Only the group's coordinator (FindCoordinator, cluster::coordinator) serves it: every other
+//    broker answers NOT_COORDINATOR (per group or per partition where the response has a place
+//    for it), and ListGroups lists the groups this broker coordinates. A coordinator move
+//    answers the requests held by the old coordinator with NOT_COORDINATOR.
 #include "broker/groups/group_coordinator.h"
 #include "broker/handlers/handler.h"
 
@@ -49,6 +53,11 @@ class result_slot {
   std::optional<T> value_;
 };
 
+// Whether the broker this request arrived on coordinates the group.
+bool coordinates(const request_context& ctx, const std::string& group_id) {
+  return ctx.svc().cluster.coordinator(coordinator_kind::group, group_id) == ctx.node_id;
+}
+
 std::string client_host(const request_context& ctx) {
   auto colon = ctx.peer.rfind(':');
   return "/" + (colon == std::string::npos ? ctx.peer : ctx.peer.substr(0, colon));
@@ -71,9 +80,15 @@ asio::awaitable<proto::join_group_response> join_group(request_context& ctx, pro
   jr.require_known_member_id = v >= 4 && !req.group_instance_id;
   jr.supports_skip_assignment = v >= 9;
 
-  auto slot = std::make_shared<result_slot<groups::join_result>>(co_await asio::this_coro::executor);
-  ctx.svc().groups.join(jr, [slot](const groups::join_result& r) { slot->set(r); });
-  groups::join_result r = co_await slot->wait();
+  groups::join_result r;
+  if (!jr.group_id.empty() && !coordinates(ctx, jr.group_id)) {
+    r.error = error_code::not_coordinator;
+    r.member_id = req.member_id;
+  } else {
+    auto slot = std::make_shared<result_slot<groups::join_result>>(co_await asio::this_coro::executor);
+    ctx.svc().groups.join(jr, [slot](const groups::join_result& res) { slot->set(res); });
+    r = co_await slot->wait();
+  }
 
   proto::join_group_response resp;
   resp.error_code = code(r.error);
@@ -102,9 +117,14 @@ asio::awaitable<proto::sync_group_response> sync_group(request_context& ctx, pro
   sr.protocol_type = req.protocol_type;
   sr.protocol_name = req.protocol_name;
   for (auto& a : req.assignments) sr.assignments.emplace_back(a.member_id, std::move(a.assignment));
-  auto slot = std::make_shared<result_slot<groups::sync_result>>(co_await asio::this_coro::executor);
-  ctx.svc().groups.sync(sr, [slot](const groups::sync_result& r) { slot->set(r); });
-  groups::sync_result r = co_await slot->wait();
+  groups::sync_result r;
+  if (!sr.group_id.empty() && !coordinates(ctx, sr.group_id)) {
+    r.error = error_code::not_coordinator;
+  } else {
+    auto slot = std::make_shared<result_slot<groups::sync_result>>(co_await asio::this_coro::executor);
+    ctx.svc().groups.sync(sr, [slot](const groups::sync_result& res) { slot->set(res); });
+    r = co_await slot->wait();
+  }
   proto::sync_group_response resp;
   resp.error_code = code(r.error);
   if (r.error == error_code::none) {
@@ -117,12 +137,20 @@ asio::awaitable<proto::sync_group_response> sync_group(request_context& ctx, pro
 
 proto::heartbeat_response heartbeat(request_context& ctx, proto::heartbeat_request& req) {
   proto::heartbeat_response resp;
+  if (!req.group_id.empty() && !coordinates(ctx, req.group_id)) {
+    resp.error_code = code(error_code::not_coordinator);
+    return resp;
+  }
   resp.error_code = code(ctx.svc().groups.heartbeat(req.group_id, req.member_id, req.group_instance_id, req.generation_id));
   return resp;
 }
 
 proto::leave_group_response leave_group(request_context& ctx, proto::leave_group_request& req) {
   proto::leave_group_response resp;
+  if (!req.group_id.empty() && !coordinates(ctx, req.group_id)) {
+    resp.error_code = code(error_code::not_coordinator);
+    return resp;
+  }
   std::vector<groups::leave_member> members;
   if (ctx.version() >= 3) {
     for (const auto& m : req.members) members.push_back(groups::leave_member{m.member_id, m.group_instance_id});
@@ -156,7 +184,9 @@ proto::offset_commit_response offset_commit(request_context& ctx, proto::offset_
                                               p.committed_metadata});
   const int32_t generation = v >= 1 ? req.generation_id_or_member_epoch : -1;
   const std::string member = v >= 1 ? req.member_id : std::string();
-  auto errs = ctx.svc().groups.commit(req.group_id, generation, member, req.group_instance_id, offsets);
+  std::vector<error_code> errs;
+  if (!req.group_id.empty() && !coordinates(ctx, req.group_id)) errs.assign(offsets.size(), error_code::not_coordinator);
+  else errs = ctx.svc().groups.commit(req.group_id, generation, member, req.group_instance_id, offsets);
   proto::offset_commit_response resp;
   size_t i = 0;
   for (const auto& t : req.topics) {
@@ -181,11 +211,23 @@ void fill_offset(PartitionOut& out, const std::optional<groups::committed_offset
   out.error_code = 0;
 }
 
+// require_stable (v7+): a partition with an offset pending in an open transaction answers
+// UNSTABLE_OFFSET_COMMIT (retriable) instead of the committed offset.
+template <typename PartitionOut>
+void mark_unstable(request_context& ctx, bool require_stable, const std::string& group, const std::string& topic,
+                   PartitionOut& out) {
+  if (require_stable && ctx.svc().groups.has_pending(group, topic, out.partition_index)) {
+    out.committed_offset = -1;
+    out.error_code = code(error_code::unstable_offset_commit);
+  }
+}
+
 // Answers one group's fetch: `topics` null means every committed partition.
 template <typename TopicsOut, typename TopicsIn>
-error_code fetch_group_offsets(request_context& ctx, const std::string& group_id, const std::optional<TopicsIn>& topics,
+error_code fetch_group_offsets(request_context& ctx, bool require_stable, const std::string& group_id, const std::optional<TopicsIn>& topics,
                                TopicsOut& out) {
   if (group_id.empty()) return error_code::invalid_group_id;
+  if (!coordinates(ctx, group_id)) return error_code::not_coordinator;
   auto& gc = ctx.svc().groups;
   if (!topics) {
     for (const auto& [topic, parts] : gc.all_committed(group_id)) {
@@ -195,6 +237,7 @@ error_code fetch_group_offsets(request_context& ctx, const std::string& group_id
         auto& pr = tr.partitions.emplace_back();
         pr.partition_index = p;
         fill_offset(pr, c);
+        mark_unstable(ctx, require_stable, group_id, topic, pr);
       }
     }
     return error_code::none;
@@ -206,6 +249,7 @@ error_code fetch_group_offsets(request_context& ctx, const std::string& group_id
       auto& pr = tr.partitions.emplace_back();
       pr.partition_index = p;
       fill_offset(pr, gc.committed(group_id, t.name, p));
+      mark_unstable(ctx, require_stable, group_id, t.name, pr);
     }
   }
   return error_code::none;
@@ -219,14 +263,25 @@ proto::offset_fetch_response offset_fetch(request_context& ctx, proto::offset_fe
     for (const auto& g : req.groups) {
       auto& gr = resp.groups.emplace_back();
       gr.group_id = g.group_id;
-      gr.error_code = code(fetch_group_offsets(ctx, g.group_id, g.topics, gr.topics));
+      gr.error_code = code(fetch_group_offsets(ctx, req.require_stable, g.group_id, g.topics, gr.topics));
     }
   } else {
-    auto err = fetch_group_offsets(ctx, req.group_id, req.topics, resp.topics);
-    if (ctx.version() >= 2) resp.error_code = code(err);
-    else if (err != error_code::none)
-      for (auto& t : resp.topics)
-        for (auto& p : t.partitions) p.error_code = code(err);
+    auto err = fetch_group_offsets(ctx, ctx.version() >= 7 && req.require_stable, req.group_id, req.topics, resp.topics);
+    if (ctx.version() >= 2) {
+      resp.error_code = code(err);
+    } else if (err != error_code::none && req.topics) {
+      // v0-1 have no top-level error: every partition asked for carries it.
+      for (const auto& t : *req.topics) {
+        auto& tr = resp.topics.emplace_back();
+        tr.name = t.name;
+        for (int32_t p : t.partition_indexes) {
+          auto& pr = tr.partitions.emplace_back();
+          pr.partition_index = p;
+          pr.committed_offset = -1;
+          pr.error_code = code(err);
+        }
+      }
+    }
   }
   return resp;
 }
@@ -234,6 +289,7 @@ proto::offset_fetch_response offset_fetch(request_context& ctx, proto::offset_fe
 proto::list_groups_response list_groups(request_context& ctx, proto::list_groups_request& req) {
   proto::list_groups_response resp;
   for (const auto& g : ctx.svc().groups.list()) {
+    if (!coordinates(ctx, g.group_id)) continue;  // each broker lists the groups it coordinates
     if (!req.states_filter.empty()) {
       bool match = false;
       for (const auto& s : req.states_filter) match = match || groups::group_state_from_string(s) == g.state;
@@ -258,9 +314,9 @@ proto::describe_groups_response describe_groups(request_context& ctx, proto::des
   for (const auto& id : req.groups) {
     auto& out = resp.groups.emplace_back();
     out.group_id = id;
-    if (id.empty()) {
-      out.error_code = code(error_code::invalid_group_id);
-      out.group_state = "Dead";
+    if (id.empty() || !coordinates(ctx, id)) {
+      out.error_code = code(id.empty() ? error_code::invalid_group_id : error_code::not_coordinator);
+      out.group_state = id.empty() ? "Dead" : "";
       continue;
     }
     auto d = ctx.svc().groups.describe(id);
@@ -286,7 +342,7 @@ proto::delete_groups_response delete_groups(request_context& ctx, proto::delete_
   for (const auto& id : req.groups_names) {
     auto& out = resp.results.emplace_back();
     out.group_id = id;
-    out.error_code = code(ctx.svc().groups.remove(id));
+    out.error_code = code(!id.empty() && !coordinates(ctx, id) ? error_code::not_coordinator : ctx.svc().groups.remove(id));
   }
   return resp;
 }
@@ -297,6 +353,10 @@ proto::offset_delete_response offset_delete(request_context& ctx, proto::offset_
   for (const auto& t : req.topics)
     for (const auto& p : t.partitions) parts.emplace_back(t.name, p.partition_index);
   std::vector<error_code> per;
+  if (!req.group_id.empty() && !coordinates(ctx, req.group_id)) {
+    resp.error_code = code(error_code::not_coordinator);
+    return resp;
+  }
   resp.error_code = code(ctx.svc().groups.delete_offsets(req.group_id, parts, per));
   if (resp.error_code != 0) return resp;
   size_t i = 0;

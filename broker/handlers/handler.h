@@ -87,6 +87,23 @@ proto::init_producer_id_response init_producer_id(request_context& ctx, proto::i
 proto::delete_records_response delete_records(request_context& ctx, proto::delete_records_request& req);
 proto::describe_configs_response describe_configs(request_context& ctx, proto::describe_configs_request& req);
 proto::find_coordinator_response find_coordinator(request_context& ctx, proto::find_coordinator_request& req);
+proto::offset_for_leader_epoch_response offset_for_leader_epoch(request_context& ctx,
+                                                                proto::offset_for_leader_epoch_request& req);
+
+// The cluster as admin clients see it (handlers/cluster_admin.cc).
+proto::elect_leaders_response elect_leaders(request_context& ctx, proto::elect_leaders_request& req);
+proto::describe_cluster_response describe_cluster(request_context& ctx, proto::describe_cluster_request& req);
+proto::describe_topic_partitions_response describe_topic_partitions(request_context& ctx,
+                                                                    proto::describe_topic_partitions_request& req);
+
+// Transactions (handlers/transactions.cc).
+proto::add_partitions_to_txn_response add_partitions_to_txn(request_context& ctx, proto::add_partitions_to_txn_request& req);
+proto::add_offsets_to_txn_response add_offsets_to_txn(request_context& ctx, proto::add_offsets_to_txn_request& req);
+proto::txn_offset_commit_response txn_offset_commit(request_context& ctx, proto::txn_offset_commit_request& req);
+proto::end_txn_response end_txn(request_context& ctx, proto::end_txn_request& req);
+proto::describe_producers_response describe_producers(request_context& ctx, proto::describe_producers_request& req);
+proto::describe_transactions_response describe_transactions(request_context& ctx, proto::describe_transactions_request& req);
+proto::list_transactions_response list_transactions(request_context& ctx, proto::list_transactions_request& req);
 
 // Consumer groups (handlers/groups.cc).
 asio::awaitable<proto::join_group_response> join_group(request_context& ctx, proto::join_group_request& req);

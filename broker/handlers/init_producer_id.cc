@@ -1,28 +1,36 @@
-// InitProducerId: versions 0-5, for idempotent producers.
+// InitProducerId: versions 0-5, for idempotent and transactional producers.
 //
 // Behaviour:
-//  * Hands out a new producer id (epoch 0), unique within this broker's lifetime. With an
-//    existing id and epoch (v3+, KIP-360) the same id comes back with the epoch bumped.
-//  * Produce then checks sequences per (producer id, partition): see broker/log_append.cc.
-//  * Transactions are not served (AddPartitionsToTxn & co are not advertised), so a
-//    transactional id only gets a producer id; transactional producers fail at their next step.
+//  * Without a transactional id: a new producer id (epoch 0), unique within this broker's
+//    lifetime; with an existing id and epoch (v3+, KIP-360) the same id with the epoch bumped.
+//  * With a transactional id: the transaction coordinator (broker/txn/) bumps the epoch of that
+//    id (fencing the previous producer and aborting its open transaction), or creates it.
+//    transaction.timeout.ms over --transaction-max-timeout-ms (Kafka: 900000) or <= 0:
+//    INVALID_TRANSACTION_TIMEOUT. A KIP-360 retry with an id/epoch that is neither current nor
+//    the previous one: PRODUCER_FENCED.
+//  * Simulated cluster (--brokers N): a transactional id's InitProducerId is served by its
+//    coordinator (FindCoordinator); other brokers answer NOT_COORDINATOR.
+// Version notes: v0-v3 get INVALID_PRODUCER_EPOCH where v4+ get PRODUCER_FENCED (KIP-588).
 #include "broker/handlers/handler.h"
 
 namespace mk::handlers {
 
 proto::init_producer_id_response init_producer_id(request_context& ctx, proto::init_producer_id_request& req) {
   proto::init_producer_id_response resp;
-  if (req.producer_id >= 0 && req.producer_epoch >= 0) {
-    resp.producer_id = req.producer_id;
-    resp.producer_epoch = static_cast<int16_t>(req.producer_epoch + 1);
-    if (resp.producer_epoch < 0) {  // epoch exhausted: a fresh id
-      resp.producer_id = ctx.svc().cluster.next_producer_id();
-      resp.producer_epoch = 0;
-    }
+  const int16_t v = ctx.version();
+  if (req.transactional_id && !req.transactional_id->empty() &&
+      ctx.svc().cluster.coordinator(coordinator_kind::transaction, *req.transactional_id) != ctx.node_id) {
+    resp.error_code = code(error_code::not_coordinator);
+    resp.producer_id = -1;
+    resp.producer_epoch = -1;
     return resp;
   }
-  resp.producer_id = ctx.svc().cluster.next_producer_id();
-  resp.producer_epoch = 0;
+  auto r = ctx.svc().transactions.init_producer_id(req.transactional_id, req.transaction_timeout_ms,
+                                                   v >= 3 ? req.producer_id : -1, v >= 3 ? req.producer_epoch : -1);
+  if (r.error == error_code::producer_fenced && v < 4) r.error = error_code::invalid_producer_epoch;
+  resp.error_code = code(r.error);
+  resp.producer_id = r.producer_id;
+  resp.producer_epoch = r.epoch;
   return resp;
 }
 

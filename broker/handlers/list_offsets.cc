@@ -1,11 +1,10 @@
 // ListOffsets: every version in protocol/generated/list_offsets_request.h (0-9).
 //
 // Behaviour:
-//  * timestamp -2 = log start offset, -1 = high watermark (= last stable offset: there are no
-//    open transactions), -3 = the record with the largest timestamp (KIP-734), >= 0 = first
+//  * timestamp -2 = log start offset, -1 = high watermark, -3 = the record with the largest timestamp (KIP-734), >= 0 = first
 //    record whose timestamp is >= the given time (offset -1, timestamp -1 when none).
 //  * -4 (earliest local) answers like -2 and -5 (latest tiered) like -1: no tiered storage.
-//  * No replicas, so isolation_level only matters under open transactions (none yet).
+//  * isolation_level read_committed (v2+): latest (-1) is the last stable offset.
 // Version notes: v0 answers old_style_offsets (up to max_num_offsets: [latest] or [start]);
 // v4+ report the leader epoch; a partition this node does not lead gets NOT_LEADER_OR_FOLLOWER.
 // A log that fails to read the batch a lookup by time needs: KAFKA_STORAGE_ERROR (storage_error_code).
@@ -45,7 +44,8 @@ proto::list_offsets_response list_offsets(request_context& ctx, proto::list_offs
           break;
         case -1:
         case -5:
-          found = log_position{log.end_offset(), -1};
+          // read_committed (v2+): the last stable offset, below any open transaction.
+          found = log_position{v >= 2 && req.isolation_level == 1 ? p->last_stable_offset() : log.end_offset(), -1};
           break;
         case -3:
           found = max_timestamp_position(log);

@@ -1,13 +1,16 @@
 // Metadata: every version in protocol/generated/metadata_request.h (0-12).
 //
 // Behaviour:
-//  * Brokers are the cluster's nodes; controller_id (v1+) and cluster_id (v2+) are reported.
+//  * Brokers are the cluster's live nodes (a broker taken down is left out, as Kafka leaves out
+//    fenced brokers); controller_id (v1+, the lowest live id) and cluster_id (v2+).
 //  * topics: v0 empty = all topics; v1+ null = all, empty = none. v10+ return topic ids; v12 may
 //    ask by topic id (unknown id: UNKNOWN_TOPIC_ID).
 //  * Named topics that do not exist are auto-created when the broker allows it and the request
 //    does (v4+ allow_auto_topic_creation; always for v0-v3), and returned at once; otherwise
 //    UNKNOWN_TOPIC_OR_PARTITION, or INVALID_TOPIC_EXCEPTION for an illegal name.
-//  * Each partition: its leader, leader epoch (v7+), replicas = isr = [leader].
+//  * is_internal is set for Kafka's internal topic names, which cannot be created (cluster.h).
+//  * Each partition: its leader (-1 with LEADER_NOT_AVAILABLE while every replica is down),
+//    leader epoch (v7+), replicas, ISR (the live replicas) and offline replicas (v5+).
 //  * Authorized operations (v8+) are reported as "all" when asked for, since there are no ACLs.
 #include "broker/handlers/handler.h"
 
@@ -22,7 +25,7 @@ void describe_topic(request_context& ctx, topic_state& t, proto::metadata_respon
   out.error_code = 0;
   out.name = t.name;
   out.topic_id = t.id;
-  out.is_internal = false;
+  out.is_internal = cluster::is_internal_topic(t.name);  // only from data stored before they were refused
   out.partitions.reserve(t.partitions.size());
   for (auto& p : t.partitions) {
     auto& mp = out.partitions.emplace_back();
@@ -30,8 +33,10 @@ void describe_topic(request_context& ctx, topic_state& t, proto::metadata_respon
     mp.leader_id = p->leader_id;
     mp.leader_epoch = p->leader_epoch;
     mp.replica_nodes = p->replicas;
-    mp.isr_nodes = p->replicas;
-    mp.error_code = ctx.svc().cluster.node(p->leader_id) ? 0 : code(error_code::leader_not_available);
+    mp.isr_nodes = p->isr;
+    for (int32_t r : p->replicas)
+      if (!ctx.svc().cluster.node_up(r)) mp.offline_replicas.push_back(r);
+    mp.error_code = ctx.svc().cluster.node_up(p->leader_id) ? 0 : code(error_code::leader_not_available);
   }
   if (include_ops) out.topic_authorized_operations = all_topic_ops;
 }
@@ -43,6 +48,7 @@ proto::metadata_response metadata(request_context& ctx, proto::metadata_request&
   const int16_t v = ctx.version();
   proto::metadata_response resp;
   for (const auto& n : cl.nodes()) {
+    if (!n.up) continue;
     auto& b = resp.brokers.emplace_back();
     b.node_id = n.node_id;
     b.host = n.host;

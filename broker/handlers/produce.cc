@@ -12,11 +12,16 @@
 //  * v0-v2 carry legacy message sets (magic 0/1); they are converted into one v2 batch.
 //  * Unknown topics are auto-created when enabled; otherwise UNKNOWN_TOPIC_OR_PARTITION.
 //  * Parked fetches on a partition are woken by the append.
+//  * A partition this broker does not lead: NOT_LEADER_OR_FOLLOWER, with the current leader and
+//    epoch and the leader's endpoint (KIP-951, v10+: broker/handlers/leader_hint.h).
+//  * acks=-1 while the partition has fewer in-sync replicas than the topic's
+//    min.insync.replicas (brokers taken down): NOT_ENOUGH_REPLICAS, nothing stored.
 // Version notes: v3+ record batches only (INVALID_RECORD for magic 0/1); zstd needs v7+
 // (UNSUPPORTED_COMPRESSION_TYPE); v5+ returns log_start_offset; v8+ record_errors.
 #include <spdlog/spdlog.h>
 
 #include "broker/handlers/handler.h"
+#include "broker/handlers/leader_hint.h"
 
 namespace mk::handlers {
 
@@ -46,9 +51,19 @@ asio::awaitable<reply> produce(request_context& ctx, proto::reader& r) {
       } else if (!topic) {
         o.error = services::topics_service::missing_topic_error(td.name);
       } else if (partition_state* p = topic->partition(pd.index)) {
-        o = ctx.svc().records.produce(ctx.node_id, *topic, *p, pd.records_, ctx.version());
+        const int64_t min_isr = topic->configs.get_int("min.insync.replicas");
+        if (req.acks == -1 && check_leader(*p, ctx.node_id) == error_code::none &&
+            static_cast<int64_t>(p->isr.size()) < min_isr) {
+          o.error = error_code::not_enough_replicas;
+          o.message = "The size of the current ISR (" + std::to_string(p->isr.size()) +
+                      ") is insufficient to satisfy the min.isr requirement of " + std::to_string(min_isr) +
+                      " for partition " + topic->name + "-" + std::to_string(p->index);
+        } else {
+          o = ctx.svc().records.produce(ctx.node_id, *topic, *p, pd.records_, ctx.version());
+        }
         if (o.error != error_code::none)
           spdlog::debug("{}: produce to {}-{}: {}", ctx.peer, topic->name, p->index, o.message);
+        if (leadership_error(o.error)) hint_leader(ctx, *p, pr.current_leader, resp.node_endpoints);
       } else {
         o.error = error_code::unknown_topic_or_partition;
       }

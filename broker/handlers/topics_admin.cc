@@ -1,16 +1,23 @@
 // CreateTopics (0-7), DeleteTopics (0-6), CreatePartitions (0-3).
 //
 // Behaviour:
-//  * CreateTopics: num_partitions / replication_factor -1 take the broker defaults; manual
-//    replica assignments are accepted when they name known nodes. Errors: TOPIC_ALREADY_EXISTS,
+//  * CreateTopics: num_partitions / replication_factor -1 take the broker defaults (partitions:
+//    --default-partitions, replication factor 1). Replicas are placed as Kafka's rack-unaware
+//    assignment does (broker/placement.h) over the live brokers; a replication factor above
+//    their count is capped there (the answer says how many replicas were kept) unless
+//    --strict-replication-factor. Manual replica assignments must name known brokers once each,
+//    the same count for every partition, one of them live. Errors: TOPIC_ALREADY_EXISTS,
 //    INVALID_TOPIC_EXCEPTION, INVALID_PARTITIONS, INVALID_REPLICATION_FACTOR (<= 0, or above the
-//    node count with --strict-replication-factor), INVALID_REPLICA_ASSIGNMENT, INVALID_CONFIG
-//    (unknown name or bad value), INVALID_REQUEST (duplicate topic in one request).
-//    validate_only checks everything and creates nothing. v5+ answer with the topic id (v7),
-//    partitions, replication factor and the topic's configs.
+//    live broker count with --strict-replication-factor), INVALID_REPLICA_ASSIGNMENT,
+//    INVALID_CONFIG (unknown name or bad value), INVALID_REQUEST (duplicate topic in one
+//    request). validate_only checks everything and creates nothing. v5+ answer with the topic id
+//    (v7), partitions, replication factor and the topic's configs.
 //  * DeleteTopics: by name (v0-5 topic_names, v6 topics[].name) or by id (v6 topics[].topic_id).
 //    Deletes stored data; UNKNOWN_TOPIC_OR_PARTITION / UNKNOWN_TOPIC_ID when missing.
-//  * CreatePartitions: grows a topic; INVALID_PARTITIONS unless the new count is larger.
+//  * CreatePartitions: grows a topic; INVALID_PARTITIONS unless the new count is larger. New
+//    partitions are placed as Kafka's addPartitions does, or as the request's assignments say
+//    (INVALID_REPLICA_ASSIGNMENT unless one list per new partition, each as long as the topic's
+//    replication factor, naming known brokers).
 #include <map>
 #include <set>
 
@@ -52,8 +59,9 @@ proto::create_topics_response create_topics(request_context& ctx, proto::create_
                           : spec.partitions == -1 ? ctx.env.config.default_partitions
                                                   : spec.partitions;
     r.num_partitions = parts;
-    r.replication_factor = created ? created->replication_factor
-                                   : spec.replication_factor == -1 ? int16_t{1} : spec.replication_factor;
+    r.replication_factor = created                     ? created->replication_factor
+                           : !spec.assignments.empty() ? static_cast<int16_t>(spec.assignments.begin()->second.size())
+                                                       : topics.replicas_for(spec.replication_factor);
     if (created) r.topic_id = created->id;
     if (ctx.version() >= 5) {
       r.configs.emplace();
@@ -119,17 +127,20 @@ proto::create_partitions_response create_partitions(request_context& ctx, proto:
       r.error_message = "The topic '" + t.name + "' does not exist.";
       continue;
     }
+    std::vector<std::vector<int32_t>> assignments;
     if (t.assignments) {
-      bool bad = t.assignments->size() != static_cast<size_t>(std::max(0, t.count - static_cast<int32_t>(topic->partitions.size())));
-      for (const auto& a : *t.assignments)
-        for (int32_t b : a.broker_ids) bad = bad || !ctx.svc().cluster.node(b);
-      if (bad) {
+      // An empty list is a (wrong) assignment too, not "place them for me".
+      if (t.assignments->size() != static_cast<size_t>(std::max(0, t.count - static_cast<int32_t>(topic->partitions.size()))) &&
+          t.count > static_cast<int32_t>(topic->partitions.size())) {
         r.error_code = code(error_code::invalid_replica_assignment);
-        r.error_message = "Invalid replica assignment for the new partitions.";
+        r.error_message = "Increasing the number of partitions by " +
+                          std::to_string(t.count - static_cast<int32_t>(topic->partitions.size())) + " but " +
+                          std::to_string(t.assignments->size()) + " assignments provided.";
         continue;
       }
+      for (const auto& a : *t.assignments) assignments.push_back(a.broker_ids);
     }
-    if (auto err = topics.grow(*topic, t.count, req.validate_only)) {
+    if (auto err = topics.grow(*topic, t.count, req.validate_only, assignments)) {
       r.error_code = code(err.code);
       r.error_message = err.message;
     }

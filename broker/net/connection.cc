@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <cstring>
 
 #include "protocol/framing.h"
@@ -16,6 +17,8 @@ namespace {
 constexpr size_t max_queued_bytes = 64 * 1024 * 1024;
 // Bytes asked of each recv beyond the current request (see read_loop).
 constexpr size_t read_ahead_bytes = 16 * 1024;
+// How long a draining connection (drain_and_close) stays open after its last response.
+constexpr auto drain_linger = std::chrono::milliseconds(100);
 }  // namespace
 
 connection::connection(listener_env& env, asio::ip::tcp::socket socket, int32_t node_id, uint64_t id)
@@ -28,11 +31,13 @@ connection::connection(listener_env& env, asio::ip::tcp::socket socket, int32_t 
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   env_.metrics.connections_opened++;
   env_.open.insert(this);
+  spdlog::debug("{}: connection opened", info_.peer);
 }
 
 connection::~connection() {
   env_.metrics.connections_closed++;
   env_.open.erase(this);
+  spdlog::debug("{}: connection closed", info_.peer);
 }
 
 void connection::start() {
@@ -49,6 +54,14 @@ void connection::close() {
   drained_.cancel();
 }
 
+void connection::drain_and_close() {
+  if (closed_ || draining_) return;
+  draining_ = true;
+  // A pending read ends (EOF); the read loop then stops before the next request.
+  boost::system::error_code ec;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_receive, ec);
+}
+
 asio::awaitable<void> connection::read_loop() {
   auto self = shared_from_this();
   const size_t max_size = env_.max_request_size;
@@ -61,6 +74,7 @@ asio::awaitable<void> connection::read_loop() {
   size_t ahead_pos = 0, ahead_end = 0;
   try {
     for (;;) {
+      if (draining_) break;  // requests already read ahead are dropped, never handled
       while (ahead_end - ahead_pos < 4) {
         if (ahead_pos > 0) {
           std::memmove(ahead.data(), ahead.data() + ahead_pos, ahead_end - ahead_pos);
@@ -109,6 +123,23 @@ asio::awaitable<void> connection::read_loop() {
     if (ex.code() != asio::error::eof && ex.code() != asio::error::operation_aborted &&
         ex.code() != asio::error::connection_reset)
       spdlog::debug("{}: connection error: {}", info_.peer, ex.what());
+  }
+  if (draining_ && !closed_) {
+    // The broker went down: write what is queued, then wait a little before closing. A client
+    // that reads a response together with the connection's end may drop the response (kafka-
+    // python 2.0.2 discards what one recv batch brought when it also saw EOF) and retry an
+    // append that was done; the pause lets it read the answer first.
+    boost::system::error_code ec;
+    while (writing_ && !closed_) {
+      drained_.expires_at(asio::steady_timer::time_point::max());
+      co_await drained_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    if (!closed_) {
+      drained_.expires_after(drain_linger);
+      co_await drained_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    close();
+    co_return;
   }
   // Let queued responses go out before closing (e.g. an error reply before a close).
   if (!writing_) close();

@@ -45,6 +45,11 @@ class connection : public std::enable_shared_from_this<connection> {
 
   void start();
   void close();
+  // Stops reading (requests not yet dispatched are never handled), lets the request being
+  // handled finish and every queued response be written, then closes. A broker taken down does
+  // this, so whatever it did (an append) was answered, and what it did not do was not done.
+  void drain_and_close();
+  bool draining() const { return draining_; }
   const std::string& peer() const { return info_.peer; }
 
  private:
@@ -60,6 +65,7 @@ class connection : public std::enable_shared_from_this<connection> {
   bool writing_ = false;
   bool closed_ = false;
   bool closed_after_write_ = false;  // reading ended; close once the queue is written
+  bool draining_ = false;            // drain_and_close() was called
   asio::steady_timer drained_;  // signalled when the write queue drains (back-pressure)
 };
 

@@ -35,14 +35,9 @@ groups_service::groups_service(groups::group_coordinator& gc, cluster& state, st
 void groups_service::recover() {
   auto offsets = store_.load_offsets();
   if (!offsets) throw std::runtime_error(std::string("recovering group offsets: ") + storage::to_string(offsets.error()));
-  for (const auto& r : offsets.value()) {
-    groups::offset_commit c{r.topic, r.partition, r.offset, r.leader_epoch, r.metadata};
-    auto errs = gc_.commit_offsets(r.group, -1, "", std::nullopt, {c}, r.commit_timestamp,
-                                   [](const std::string&, int32_t) { return true; });
-    if (errs.front() != error_code::none)
-      spdlog::warn("group {}: stored offset of {}-{} not restored: {}", r.group, r.topic, r.partition,
-                   proto::error_name(errs.front()));
-  }
+  for (const auto& r : offsets.value())
+    gc_.store_offsets(r.group, {groups::offset_commit{r.topic, r.partition, r.offset, r.leader_epoch, r.metadata}},
+                      r.commit_timestamp);
   if (!offsets.value().empty()) spdlog::info("recovered {} committed group offset(s)", offsets.value().size());
 }
 
@@ -98,6 +93,71 @@ std::vector<error_code> groups_service::commit(const std::string& group_id, int3
       [this](const std::string& topic, int32_t p) { return partition_exists(topic, p); }, persist);
   changed_();
   return errs;
+}
+
+std::vector<error_code> groups_service::txn_commit(const std::string& group_id, int64_t producer_id,
+                                                   int32_t generation_id, const std::string& member_id,
+                                                   const std::optional<std::string>& instance_id,
+                                                   const std::vector<groups::offset_commit>& offsets) {
+  auto keep = [&](const std::vector<size_t>& accepted) {
+    auto& pending = pending_[{group_id, producer_id}];
+    for (size_t i : accepted) pending[{offsets[i].topic, offsets[i].partition}] = offsets[i];
+    return error_code::none;
+  };
+  // A transactional commit without a generation or member (TxnOffsetCommit v0-v2, or a producer
+  // outside the group) is accepted whatever the group's state, as Kafka's doTxnCommitOffsets
+  // does: only the partitions are checked.
+  if (generation_id < 0 && member_id.empty() && !instance_id) {
+    std::vector<error_code> errs(offsets.size(), error_code::none);
+    std::vector<size_t> accepted;
+    for (size_t i = 0; i < offsets.size(); ++i) {
+      if (!partition_exists(offsets[i].topic, offsets[i].partition)) errs[i] = error_code::unknown_topic_or_partition;
+      else accepted.push_back(i);
+    }
+    if (group_id.empty()) std::fill(errs.begin(), errs.end(), error_code::invalid_group_id);
+    else keep(accepted);
+    return errs;
+  }
+  auto errs = gc_.commit_offsets(
+      group_id, generation_id, member_id, instance_id, offsets, clock_.wall_ms(),
+      [this](const std::string& topic, int32_t p) { return partition_exists(topic, p); }, keep, /*apply=*/false);
+  changed_();
+  return errs;
+}
+
+void groups_service::complete_txn(const std::string& group_id, int64_t producer_id, bool commit) {
+  auto it = pending_.find({group_id, producer_id});
+  if (it == pending_.end()) return;
+  std::vector<groups::offset_commit> offsets;
+  for (auto& [tp, o] : it->second) offsets.push_back(std::move(o));
+  pending_.erase(it);
+  if (!commit || offsets.empty()) return;
+  const int64_t now = clock_.wall_ms();
+  std::vector<storage::offset_record> recs;
+  for (const auto& o : offsets)
+    recs.push_back(storage::offset_record{group_id, o.topic, o.partition, o.offset, o.leader_epoch, o.metadata.value_or(""), now});
+  if (auto st = store_.put_offsets(recs); !st)
+    spdlog::warn("group {}: storing offsets of a committed transaction failed: {}; kept in memory only", group_id,
+                 storage::to_string(st.error()));
+  gc_.store_offsets(group_id, offsets, now);
+  changed_();
+}
+
+bool groups_service::has_pending(const std::string& group_id, const std::string& topic, int32_t partition) const {
+  for (auto it = pending_.lower_bound({group_id, INT64_MIN}); it != pending_.end() && it->first.first == group_id; ++it)
+    if (it->second.count({topic, partition})) return true;
+  return false;
+}
+
+void groups_service::unload(const std::string& group_id) {
+  gc_.unload(group_id, error_code::not_coordinator);
+  changed_();
+}
+
+std::vector<std::string> groups_service::group_ids() const {
+  std::vector<std::string> out;
+  for (const auto& g : gc_.list_groups()) out.push_back(g.group_id);
+  return out;
 }
 
 bool groups_service::exists(const std::string& group_id) const {

@@ -70,6 +70,18 @@ class groups_service {
     return gc_.all_committed(group_id);
   }
 
+  // TxnOffsetCommit: the group's checks as for a commit (generation and member when given,
+  // unknown partitions), then kept pending for the producer until its transaction ends.
+  std::vector<proto::error_code> txn_commit(const std::string& group_id, int64_t producer_id, int32_t generation_id,
+                                            const std::string& member_id, const std::optional<std::string>& instance_id,
+                                            const std::vector<groups::offset_commit>& offsets);
+  // The producer's transaction ended: its pending offsets for the group are stored and applied
+  // (commit) or dropped (abort).
+  void complete_txn(const std::string& group_id, int64_t producer_id, bool commit);
+  // A transaction holds an uncommitted offset for the partition (OffsetFetch require_stable:
+  // UNSTABLE_OFFSET_COMMIT).
+  bool has_pending(const std::string& group_id, const std::string& topic, int32_t partition) const;
+
   std::vector<groups::group_coordinator::listed_group> list() const { return gc_.list_groups(); }
   groups::group_description describe(const std::string& group_id) const { return gc_.describe(group_id); }
   bool exists(const std::string& group_id) const;
@@ -85,6 +97,11 @@ class groups_service {
   // UNKNOWN_TOPIC_OR_PARTITION, KAFKA_STORAGE_ERROR when the store fails).
   proto::error_code delete_offsets(const std::string& group_id, const std::vector<std::pair<std::string, int32_t>>& partitions,
                                    std::vector<proto::error_code>& per_partition);
+
+  // The group's coordinator moved (cluster_service): held Join/Sync answers get NOT_COORDINATOR
+  // and member sessions restart (group_coordinator::unload).
+  void unload(const std::string& group_id);
+  std::vector<std::string> group_ids() const;
 
   // Lag per committed partition (the usage notes' end_offsets - committed).
   std::vector<groups::partition_lag> lag(const std::string& group_id) const;
@@ -104,6 +121,8 @@ class groups_service {
   storage::metadata_store& store_;
   const clock& clock_;
   std::function<void()> changed_;
+  // Offsets committed inside open transactions: (group, producer id) -> topic -> partition -> offset.
+  std::map<std::pair<std::string, int64_t>, std::map<std::pair<std::string, int32_t>, groups::offset_commit>> pending_;
 };
 
 }  // namespace mk::services

@@ -30,12 +30,16 @@ class topics_service {
     if (!e) changes_.notify();
     return e;
   }
-  // INVALID_PARTITIONS unless count > current partitions.
-  topic_error grow(topic_state& t, int32_t count, bool validate_only = false) {
-    auto e = state_.create_partitions(t, count, validate_only);
+  // INVALID_PARTITIONS unless count > current partitions; `assignments`: see
+  // cluster::create_partitions.
+  topic_error grow(topic_state& t, int32_t count, bool validate_only = false,
+                   const std::vector<std::vector<int32_t>>& assignments = {}) {
+    auto e = state_.create_partitions(t, count, validate_only, assignments);
     if (!e && !validate_only) changes_.notify();
     return e;
   }
+  // The replica count a topic created now with replication factor `requested` gets.
+  int16_t replicas_for(int16_t requested) const { return state_.replicas_for(requested); }
 
   topic_state* find(const std::string& name) const { return state_.find(name); }
   topic_state* find(const proto::uuid& id) const { return state_.find(id); }

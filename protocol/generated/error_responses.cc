@@ -900,6 +900,72 @@ std::optional<writer> describe_topic_partitions_error(reader& r, int16_t v, int1
   return w;
 }
 
+// DescribeTransactions (key 65, v0).
+//   TransactionStates <- TransactionalIds (v0): TransactionalId <- element
+std::optional<writer> describe_transactions_error(reader& r, int16_t v, int16_t ec) {
+  describe_transactions_request req;
+  req.decode(r, v);
+  if (!r.ok()) return std::nullopt;
+  (void)ec;
+  describe_transactions_response resp;
+  {
+    auto& a0 = fill(resp.transaction_states);
+    for (const auto& e0 : items(req.transactional_ids)) {
+      auto& o0 = a0.emplace_back();
+      copy_key(o0.transactional_id, e0);
+      o0.error_code = ec;
+    }
+  }
+  writer w;
+  resp.encode(w, v);
+  return w;
+}
+
+// ListTransactions (key 66, v0-1).
+//   no mirrored arrays
+std::optional<writer> list_transactions_error(reader& r, int16_t v, int16_t ec) {
+  list_transactions_request req;
+  req.decode(r, v);
+  if (!r.ok()) return std::nullopt;
+  (void)ec;
+  list_transactions_response resp;
+  resp.error_code = ec;
+  writer w;
+  resp.encode(w, v);
+  return w;
+}
+
+// ElectLeaders (key 43, v0-2).
+//   ReplicaElectionResults <- TopicPartitions (v0-2): Topic <- Topic
+//   ReplicaElectionResults.PartitionResult <- Partitions (v0-2): PartitionId <- element
+std::optional<writer> elect_leaders_error(reader& r, int16_t v, int16_t ec) {
+  elect_leaders_request req;
+  req.decode(r, v);
+  if (!r.ok()) return std::nullopt;
+  (void)ec;
+  elect_leaders_response resp;
+  resp.error_code = ec;
+  {
+    auto& a0 = fill(resp.replica_election_results);
+    for (const auto& e0 : items(req.topic_partitions)) {
+      auto& o0 = a0.emplace_back();
+      copy_key(o0.topic, e0.topic);
+      {
+        auto& a1 = fill(o0.partition_result);
+        for (const auto& e1 : items(e0.partitions)) {
+          auto& o1 = a1.emplace_back();
+          copy_key(o1.partition_id, e1);
+          o1.error_code = ec;
+          o1.error_message = std::nullopt;
+        }
+      }
+    }
+  }
+  writer w;
+  resp.encode(w, v);
+  return w;
+}
+
 }  // namespace
 
 std::optional<writer> error_response(int16_t api_key, int16_t version, reader body, error_code error) {
@@ -995,6 +1061,9 @@ std::optional<writer> error_response(int16_t api_key, int16_t version, reader bo
     case 42:  // DeleteGroups
       if (version < 0 || version > 2) return std::nullopt;
       return delete_groups_error(body, version, ec);
+    case 43:  // ElectLeaders
+      if (version < 0 || version > 2) return std::nullopt;
+      return elect_leaders_error(body, version, ec);
     case 44:  // IncrementalAlterConfigs
       if (version < 0 || version > 1) return std::nullopt;
       return incremental_alter_configs_error(body, version, ec);
@@ -1007,6 +1076,12 @@ std::optional<writer> error_response(int16_t api_key, int16_t version, reader bo
     case 61:  // DescribeProducers
       if (version < 0 || version > 0) return std::nullopt;
       return describe_producers_error(body, version, ec);
+    case 65:  // DescribeTransactions
+      if (version < 0 || version > 0) return std::nullopt;
+      return describe_transactions_error(body, version, ec);
+    case 66:  // ListTransactions
+      if (version < 0 || version > 1) return std::nullopt;
+      return list_transactions_error(body, version, ec);
     case 75:  // DescribeTopicPartitions
       if (version < 0 || version > 0) return std::nullopt;
       return describe_topic_partitions_error(body, version, ec);
@@ -1077,6 +1152,8 @@ bool has_top_level_error_code(int16_t api_key, int16_t version) {
       return false;
     case 42:  // DeleteGroups
       return false;
+    case 43:  // ElectLeaders
+      return version >= 1 && version <= 2;
     case 44:  // IncrementalAlterConfigs
       return false;
     case 47:  // OffsetDelete
@@ -1085,6 +1162,10 @@ bool has_top_level_error_code(int16_t api_key, int16_t version) {
       return version >= 0 && version <= 1;
     case 61:  // DescribeProducers
       return false;
+    case 65:  // DescribeTransactions
+      return false;
+    case 66:  // ListTransactions
+      return version >= 0 && version <= 1;
     case 75:  // DescribeTopicPartitions
       return false;
     default:

@@ -530,6 +530,42 @@ request_summary describe_topic_partitions_summary(reader& r, int16_t v) {
   return s;
 }
 
+request_summary describe_transactions_summary(reader& r, int16_t v) {
+  describe_transactions_request req;
+  req.decode(r, v);
+  request_summary s;
+  if (!r.ok()) return s;
+  s.decoded = true;
+  (void)v;
+  for (const auto& e0 : items(req.transactional_ids)) s.transactional_ids.push_back(e0);
+  return s;
+}
+
+request_summary list_transactions_summary(reader& r, int16_t v) {
+  list_transactions_request req;
+  req.decode(r, v);
+  request_summary s;
+  if (!r.ok()) return s;
+  s.decoded = true;
+  (void)v;
+  return s;
+}
+
+request_summary elect_leaders_summary(reader& r, int16_t v) {
+  elect_leaders_request req;
+  req.decode(r, v);
+  request_summary s;
+  if (!r.ok()) return s;
+  s.decoded = true;
+  (void)v;
+  for (const auto& e0 : items(req.topic_partitions)) {
+    auto& t0 = s.topics.emplace_back();
+    set_name(t0.name, e0.topic);
+    for (int32_t e1 : items(e0.partitions)) t0.partitions.push_back(e1);
+  }
+  return s;
+}
+
 }  // namespace
 
 request_summary summarize_request(int16_t api_key, int16_t version, reader body) {
@@ -624,6 +660,9 @@ request_summary summarize_request(int16_t api_key, int16_t version, reader body)
     case 42:  // DeleteGroups
       if (version < 0 || version > 2) return request_summary{};
       return delete_groups_summary(body, version);
+    case 43:  // ElectLeaders
+      if (version < 0 || version > 2) return request_summary{};
+      return elect_leaders_summary(body, version);
     case 44:  // IncrementalAlterConfigs
       if (version < 0 || version > 1) return request_summary{};
       return incremental_alter_configs_summary(body, version);
@@ -636,6 +675,12 @@ request_summary summarize_request(int16_t api_key, int16_t version, reader body)
     case 61:  // DescribeProducers
       if (version < 0 || version > 0) return request_summary{};
       return describe_producers_summary(body, version);
+    case 65:  // DescribeTransactions
+      if (version < 0 || version > 0) return request_summary{};
+      return describe_transactions_summary(body, version);
+    case 66:  // ListTransactions
+      if (version < 0 || version > 1) return request_summary{};
+      return list_transactions_summary(body, version);
     case 75:  // DescribeTopicPartitions
       if (version < 0 || version > 0) return request_summary{};
       return describe_topic_partitions_summary(body, version);

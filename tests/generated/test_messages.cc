@@ -76,6 +76,12 @@ const std::vector<message_type>& all_message_types() {
       {"DescribeLogDirsResponse", message_kind::response, 35, 0, 4, 2, &make_message<describe_log_dirs_response>},
       {"DescribeTopicPartitionsRequest", message_kind::request, 75, 0, 0, 0, &make_message<describe_topic_partitions_request>},
       {"DescribeTopicPartitionsResponse", message_kind::response, 75, 0, 0, 0, &make_message<describe_topic_partitions_response>},
+      {"DescribeTransactionsRequest", message_kind::request, 65, 0, 0, 0, &make_message<describe_transactions_request>},
+      {"DescribeTransactionsResponse", message_kind::response, 65, 0, 0, 0, &make_message<describe_transactions_response>},
+      {"ListTransactionsRequest", message_kind::request, 66, 0, 1, 0, &make_message<list_transactions_request>},
+      {"ListTransactionsResponse", message_kind::response, 66, 0, 1, 0, &make_message<list_transactions_response>},
+      {"ElectLeadersRequest", message_kind::request, 43, 0, 2, 2, &make_message<elect_leaders_request>},
+      {"ElectLeadersResponse", message_kind::response, 43, 0, 2, 2, &make_message<elect_leaders_response>},
       {"ConsumerProtocolSubscription", message_kind::data, -1, 0, 3, -1, &make_message<consumer_protocol_subscription>},
       {"ConsumerProtocolAssignment", message_kind::data, -1, 0, 3, -1, &make_message<consumer_protocol_assignment>},
   };

@@ -84,6 +84,12 @@ void randomize(describe_log_dirs_request& m, int16_t v, test_rng& rng);
 void randomize(describe_log_dirs_response& m, int16_t v, test_rng& rng);
 void randomize(describe_topic_partitions_request& m, int16_t v, test_rng& rng);
 void randomize(describe_topic_partitions_response& m, int16_t v, test_rng& rng);
+void randomize(describe_transactions_request& m, int16_t v, test_rng& rng);
+void randomize(describe_transactions_response& m, int16_t v, test_rng& rng);
+void randomize(list_transactions_request& m, int16_t v, test_rng& rng);
+void randomize(list_transactions_response& m, int16_t v, test_rng& rng);
+void randomize(elect_leaders_request& m, int16_t v, test_rng& rng);
+void randomize(elect_leaders_response& m, int16_t v, test_rng& rng);
 void randomize(consumer_protocol_subscription& m, int16_t v, test_rng& rng);
 void randomize(consumer_protocol_assignment& m, int16_t v, test_rng& rng);
 
@@ -158,6 +164,12 @@ test_node to_node(const describe_log_dirs_request& m, int16_t v);
 test_node to_node(const describe_log_dirs_response& m, int16_t v);
 test_node to_node(const describe_topic_partitions_request& m, int16_t v);
 test_node to_node(const describe_topic_partitions_response& m, int16_t v);
+test_node to_node(const describe_transactions_request& m, int16_t v);
+test_node to_node(const describe_transactions_response& m, int16_t v);
+test_node to_node(const list_transactions_request& m, int16_t v);
+test_node to_node(const list_transactions_response& m, int16_t v);
+test_node to_node(const elect_leaders_request& m, int16_t v);
+test_node to_node(const elect_leaders_response& m, int16_t v);
 test_node to_node(const consumer_protocol_subscription& m, int16_t v);
 test_node to_node(const consumer_protocol_assignment& m, int16_t v);
 

@@ -76,10 +76,12 @@ const std::vector<mirror>& mirrors() {
       {35, 0, 4, {{"Results", nullptr, {}}, {"Topics", "Topics", {{"Name", "Topic"}}}, {"Partitions", "Partitions", {{"PartitionIndex", nullptr}}}}},
       {37, 0, 3, {{"Results", "Topics", {{"Name", "Name"}}}}},
       {42, 0, 2, {{"Results", "GroupsNames", {{"GroupId", nullptr}}}}},
+      {43, 0, 2, {{"ReplicaElectionResults", "TopicPartitions", {{"Topic", "Topic"}}}, {"PartitionResult", "Partitions", {{"PartitionId", nullptr}}}}},
       {44, 0, 1, {{"Responses", "Resources", {{"ResourceType", "ResourceType"}, {"ResourceName", "ResourceName"}}}}},
       {47, 0, 0, {{"Topics", "Topics", {{"Name", "Name"}}}, {"Partitions", "Partitions", {{"PartitionIndex", "PartitionIndex"}}}}},
       {61, 0, 0, {{"Topics", "Topics", {{"Name", "Name"}}}, {"Partitions", "PartitionIndexes", {{"PartitionIndex", nullptr}}}}},
       {75, 0, 0, {{"Topics", "Topics", {{"Name", "Name"}}}}},
+      {65, 0, 0, {{"TransactionStates", "TransactionalIds", {{"TransactionalId", nullptr}}}}},
   };
   return m;
 }

@@ -315,8 +315,8 @@ TEST(Registry, ListsEveryGeneratedMessageOnce) {
     }
     EXPECT_EQ(find_message_type(t.name), &t);
   }
-  EXPECT_EQ(requests, 35);
-  EXPECT_EQ(responses, 35);
+  EXPECT_EQ(requests, 38);
+  EXPECT_EQ(responses, 38);
   EXPECT_EQ(data, 2);
   EXPECT_EQ(find_message_type(message_kind::request, 0)->name, std::string("ProduceRequest"));
   EXPECT_EQ(find_message_type(message_kind::response, 1)->name, std::string("FetchResponse"));

@@ -12,7 +12,25 @@ namespace mk::cli {
 // ---------------------------------------------------------------------------------------------
 // Arguments and output
 
+void add_exit_codes_footer(CLI::App& app) {
+  if (app.get_footer().find("Exit codes") != std::string::npos) return;
+  app.footer("Exit codes (the same as the broker's): 0 success, 1 runtime failure (broker unreachable, request "
+             "failed), 2 usage error (unknown option, missing or conflicting arguments, bad value).");
+}
+
 std::optional<int> parse_args(CLI::App& app, int argc, char** argv) {
+  add_exit_codes_footer(app);
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i] ? argv[i] : "";
+    if (arg == "--zookeeper" || arg.starts_with("--zookeeper=")) {
+      std::cerr << "Error: --zookeeper is not supported: Kafka's tools dropped it in Kafka 3.0, and there is no "
+                   "ZooKeeper here. Use --bootstrap-server HOST:PORT, the broker's Kafka listener (minikafka prints "
+                   "it at startup as 'kafka HOST:PORT'; default "
+                << default_bootstrap << ").\n"
+                << "Run '" << app.get_name() << " --help' for usage.\n";
+      return exit_usage;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -173,6 +191,11 @@ client::client(rd_kafka_type_t type, const properties& props,
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   for (const auto& [k, v] : props) {
     if (k == "bootstrap.servers") bootstrap_ = v;
+    if (k == "security.protocol") {
+      std::string proto = trim(v);
+      for (auto& c : proto) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      plaintext_ = proto == "plaintext";
+    }
     auto r = rd_kafka_conf_set(conf, k.c_str(), v.c_str(), errstr, sizeof errstr);
     if (r == RD_KAFKA_CONF_UNKNOWN) {
       print_warning("ignoring client property '" + k + "': not supported by this client");
@@ -236,6 +259,7 @@ std::string client::explain(rd_kafka_resp_err_t err, const std::string& what) co
 }
 
 void client::ensure_connected(int timeout_ms) {
+  probe_bootstrap(bootstrap_, plaintext_, timeout_ms);
   const rd_kafka_metadata_t* md = nullptr;
   auto err = rd_kafka_metadata(rk_, 0, nullptr, &md, timeout_ms);
   if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {

@@ -42,8 +42,12 @@ struct runtime_failure : std::runtime_error {
 };
 
 // Parses argv (argv[0] = the subcommand name) with CLI11. Returns an exit code when the tool
-// should stop now (0 after --help; 2 after a usage error, with the message on stderr).
+// should stop now (0 after --help; 2 after a usage error, with the message on stderr). --help
+// ends with the exit codes (add_exit_codes_footer); --zookeeper is refused with a hint.
 std::optional<int> parse_args(CLI::App& app, int argc, char** argv);
+
+// Appends the exit-code convention to the app's --help (idempotent).
+void add_exit_codes_footer(CLI::App& app);
 
 // Runs a tool body, mapping usage_error / runtime_failure / other exceptions to exit codes.
 int run_guarded(const char* tool, const std::function<int()>& body);
@@ -115,7 +119,8 @@ class client {
   std::string last_error() const;
 
   // Waits until some broker answers a Metadata request; throws runtime_failure naming the
-  // bootstrap servers and the last connection error otherwise.
+  // bootstrap servers and the last connection error otherwise. Refused connections, unknown
+  // hosts and ports that answer in another protocol (HTTP) fail at once (probe_bootstrap).
   void ensure_connected(int timeout_ms);
 
   // Metadata for all topics (all_topics) or just the broker list; throws runtime_failure.
@@ -143,6 +148,7 @@ class client {
 
   rd_kafka_t* rk_ = nullptr;
   std::string bootstrap_;
+  bool plaintext_ = true;  // security.protocol unset or PLAINTEXT
   mutable std::mutex mu_;
   std::string last_error_;
 };
@@ -152,6 +158,14 @@ class client {
 properties base_properties(const std::string& bootstrap, const std::string& client_id,
                            const std::string& config_file, const std::vector<std::string>& overrides,
                            const std::string& overrides_option);
+
+// Tries each bootstrap server once before librdkafka does (which would retry a refused
+// connection until its timeout, and call an HTTP port's answer an "Invalid response size"):
+// returns when one accepts a connection and (plaintext only) answers an ApiVersions request like
+// a Kafka broker, or does not answer within 2 s. Throws runtime_failure at once when every
+// server refuses or cannot be resolved, when one speaks HTTP (naming minikafka's Kafka listener
+// when the admin API can tell it) or another protocol; after `timeout_ms` when connects hang.
+void probe_bootstrap(const std::string& servers, bool plaintext, int timeout_ms);
 
 // Low and high watermark of a partition; nullopt when the broker cannot tell.
 struct watermarks {

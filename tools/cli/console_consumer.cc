@@ -5,9 +5,13 @@
 // tool. With --partition it assigns that one partition instead (no group), starting at --offset
 // (earliest, latest or a number; default latest, or earliest with --from-beginning).
 //
-// Each record is printed by Kafka's DefaultMessageFormatter rules, configured with --property:
-// print.timestamp, print.partition, print.offset, print.headers, print.key, print.value (true),
-// key.separator (tab), line.separator (newline), headers.separator (','), null.literal ("null").
+// Each record is printed by Kafka's DefaultMessageFormatter rules, configured with --property
+// (or a --formatter-config file): print.timestamp, print.partition, print.offset, print.headers,
+// print.key, print.value (true), key.separator (tab), line.separator (newline), headers.separator
+// (','), null.literal ("null"). --formatter takes the names Kafka's docs use for it
+// (kafka.tools.DefaultMessageFormatter, org.apache.kafka.tools.consumer.DefaultMessageFormatter)
+// and NoOpMessageFormatter (prints nothing); any other formatter is refused (exit 2) with the
+// --property settings that do the same, or with the tool that shows the same data.
 // Exits after --max-messages records, after --timeout-ms without a record, or on SIGINT/SIGTERM;
 // then leaves the group (committing consumed offsets when auto-commit is on) and prints
 // "Processed a total of N messages" on stderr.
@@ -84,6 +88,27 @@ struct formatter {
   }
 };
 
+// What --formatter NAME means here: true for DefaultMessageFormatter, false for
+// NoOpMessageFormatter; throws usage_error for any other name.
+bool default_formatter(const std::string& name) {
+  std::string simple = trim(name);
+  for (const char* prefix : {"kafka.tools.", "org.apache.kafka.tools.consumer."})
+    if (simple.starts_with(prefix)) simple = simple.substr(std::string(prefix).size());
+  if (simple == "DefaultMessageFormatter") return true;
+  if (simple == "NoOpMessageFormatter") return false;
+  const std::string properties_hint =
+      "minikafka prints records with Kafka's DefaultMessageFormatter only (--formatter "
+      "kafka.tools.DefaultMessageFormatter, or no --formatter), shaped by --property print.key=true, "
+      "print.value=false, print.timestamp=true, print.partition=true, print.offset=true, print.headers=true, "
+      "key.separator=SEP, line.separator=SEP, headers.separator=SEP, null.literal=TEXT";
+  if (simple.find("Offsets") != std::string::npos || simple.find("GroupMetadata") != std::string::npos ||
+      simple.find("TransactionLog") != std::string::npos)
+    throw usage_error("--formatter " + name + " reads Kafka's internal __consumer_offsets / __transaction_state "
+                      "topics, which minikafka does not have: 'minikafka consumer-groups --describe --group G' "
+                      "shows the committed offsets and members instead");
+  throw usage_error("Unknown --formatter " + name + ": " + properties_hint);
+}
+
 bool parse_bool(const properties& p, const std::string& k, bool def) {
   auto it = p.find(k);
   if (it == p.end()) return def;
@@ -96,7 +121,8 @@ bool parse_bool(const properties& p, const std::string& k, bool def) {
 
 int console_consumer_main(int argc, char** argv) {
   std::string bootstrap = default_bootstrap, topic, include, group, offset_arg, consumer_config,
-              isolation = "read_uncommitted";
+              isolation = "read_uncommitted", formatter_name = "kafka.tools.DefaultMessageFormatter",
+              formatter_config;
   std::vector<std::string> formatter_props, consumer_props;
   bool from_beginning = false, skip_on_error = false;
   long long max_messages = -1, timeout_ms = -1;
@@ -120,6 +146,11 @@ int console_consumer_main(int argc, char** argv) {
                  "Formatter property, key=value: print.key, print.value, print.timestamp, print.partition, "
                  "print.offset, print.headers, key.separator, line.separator, headers.separator, null.literal")
       ->allow_extra_args(false);
+  app.add_option("--formatter", formatter_name,
+                 "kafka.tools.DefaultMessageFormatter (the default; also org.apache.kafka.tools.consumer."
+                 "DefaultMessageFormatter) or NoOpMessageFormatter")
+      ->capture_default_str();
+  app.add_option("--formatter-config", formatter_config, "Formatter properties file (the --property keys)");
   app.add_option("--consumer-property,--command-property", consumer_props,
                  "A consumer config, key=value, librdkafka names (repeatable)")
       ->allow_extra_args(false);
@@ -158,7 +189,22 @@ int console_consumer_main(int argc, char** argv) {
                           "' is incorrect. Valid values are 'earliest', 'latest', or a non-negative long.");
     }
 
-    properties fp = parse_key_values(formatter_props, "--property");
+    const bool print_records = default_formatter(formatter_name);
+    properties fp = formatter_config.empty() ? properties{} : load_properties_file(formatter_config);
+    for (auto& [k, v] : parse_key_values(formatter_props, "--property")) fp[k] = v;
+    static const std::set<std::string> known = {
+        "print.timestamp", "print.partition", "print.offset", "print.headers", "print.key", "print.value",
+        "key.separator", "line.separator", "headers.separator", "headers.key.separator", "null.literal",
+        "key.deserializer", "value.deserializer", "headers.deserializer"};
+    for (const auto& [k, v] : fp) {
+      if (!known.count(k))
+        print_warning("ignoring formatter property '" + k + "' (known: print.key, print.value, print.timestamp, "
+                      "print.partition, print.offset, print.headers, key.separator, line.separator, "
+                      "headers.separator, null.literal)");
+      else if (k.ends_with(".deserializer") && !v.ends_with("StringDeserializer") &&
+               !v.ends_with("ByteArrayDeserializer"))
+        print_warning("ignoring " + k + "=" + v + ": records are printed as the bytes they hold");
+    }
     formatter fmt;
     fmt.print_timestamp = parse_bool(fp, "print.timestamp", false);
     fmt.print_partition = parse_bool(fp, "print.partition", false);
@@ -271,7 +317,7 @@ int console_consumer_main(int argc, char** argv) {
         continue;
       }
       out.clear();
-      fmt.write(out, m);
+      if (print_records) fmt.write(out, m);
       rd_kafka_message_destroy(m);
       std::fwrite(out.data(), 1, out.size(), stdout);
       pending = true;

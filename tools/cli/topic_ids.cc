@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "protocol/records/byte_io.h"
 #include "protocol/framing.h"
 #include "protocol/generated/api_versions_request.h"
 #include "protocol/generated/api_versions_response.h"
@@ -69,7 +70,7 @@ class connection {
     if (!send_all(bytes.data(), bytes.size())) return std::nullopt;
     uint8_t size_buf[4];
     if (!recv_all(size_buf, 4)) return std::nullopt;
-    uint32_t size = (uint32_t(size_buf[0]) << 24) | (uint32_t(size_buf[1]) << 16) | (uint32_t(size_buf[2]) << 8) | size_buf[3];
+    uint32_t size = records::load_be32(size_buf);
     if (size < 4 || size > 64u * 1024 * 1024) return std::nullopt;
     std::vector<uint8_t> body(size);
     if (!recv_all(body.data(), body.size())) return std::nullopt;

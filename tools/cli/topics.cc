@@ -389,6 +389,7 @@ int topics_main(int argc, char** argv) {
   app.add_flag("--at-min-isr-partitions", o.at_min_isr,
                "With --describe: only show partitions whose ISR count equals min.insync.replicas");
   if (argc <= 1) {
+    add_exit_codes_footer(app);
     std::cerr << "Error: Create, delete, describe, or change a topic: an action is required.\n"
               << app.help();
     return exit_usage;

@@ -60,16 +60,33 @@ inline std::optional<std::string> base64_decode(std::string_view in) {
   return out;
 }
 
-// Well-formed UTF-8 by the byte-pattern rule (lead byte, continuation bytes).
+// Well-formed UTF-8 (RFC 3629, Unicode's Table 3-7): no overlong forms, no surrogates (U+D800 to
+// U+DFFF), nothing past U+10FFFF. The same rule as JSON libraries' (nlohmann::json refuses to
+// write a string this refuses).
 inline bool valid_utf8(std::string_view s) {
   size_t i = 0;
+  auto at = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  auto cont = [&](size_t k, unsigned char lo = 0x80, unsigned char hi = 0xBF) {
+    return k < s.size() && at(k) >= lo && at(k) <= hi;
+  };
   while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    const size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return false;
-    for (size_t k = 1; k < n; ++k)
-      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 2) return false;
-    i += n;
+    const unsigned char c = at(i);
+    if (c < 0x80) {
+      i += 1;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+      if (!cont(i + 1)) return false;
+      i += 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      const unsigned char lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+      if (!cont(i + 1, lo, hi) || !cont(i + 2)) return false;
+      i += 3;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      const unsigned char lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+      if (!cont(i + 1, lo, hi) || !cont(i + 2) || !cont(i + 3)) return false;
+      i += 4;
+    } else {
+      return false;
+    }
   }
   return true;
 }

@@ -2,7 +2,9 @@
 // Broker fixture for the kafkajs suite (the JS twin of tests/clients/python/mkfixture.py).
 //
 // Starts $MINIKAFKA_BIN --port 0 --host 127.0.0.1, reads the first stdout line, which must be
-// "kafka HOST:PORT", and stops the broker with SIGTERM, expecting exit code 0 (any code for the
+// "kafka HOST:PORT" (one such line per broker with `--brokers N` or MINIKAFKA_BROKERS=N:
+// `bootstraps` lists them, `bootstrap` joins them with commas; the admin line follows them and is
+// read by `adminUrl()`), and stops the broker with SIGTERM, expecting exit code 0 (any code for the
 // anchor, bench/rdkafka_mock_broker, recognised by its file name or MINIKAFKA_ANCHOR=1).
 // The anchor also has a stdin control channel ("topic NAME PARTITIONS") used by
 // createTopicForTest, since librdkafka's mock cluster has no CreateTopics.
@@ -56,6 +58,15 @@ function hasSetpriv() {
   return setprivOk;
 }
 
+// How many "kafka" banner lines a broker started with `args` prints.
+function expectedBrokers(args) {
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--brokers' && i + 1 < args.length) return Number(args[i + 1]);
+    if (args[i].startsWith('--brokers=')) return Number(args[i].slice('--brokers='.length));
+  }
+  return Number(process.env.MINIKAFKA_BROKERS || '1');
+}
+
 class Broker {
   constructor(extraArgs = []) {
     this.binary = process.env.MINIKAFKA_BIN;
@@ -65,6 +76,9 @@ class Broker {
       process.env.MINIKAFKA_ANCHOR === '1';
     this.proc = null;
     this.bootstrap = null;
+    this.bootstraps = []; // "HOST:PORT" of each broker, in id order
+    this.admin = undefined; // "http://HOST:PORT", null when not printed, undefined until known
+    this.brokerCount = this.isAnchor ? 1 : expectedBrokers(extraArgs);
     this.stderr = '';
     this.exit = null; // { code, signal } once exited
     this._waiters = []; // pending stdout line consumers
@@ -104,23 +118,37 @@ class Broker {
       throw new Error(`${this.binary} did not print 'kafka HOST:PORT' first (got ${JSON.stringify(first)}); ` +
         `exit ${JSON.stringify(this.exit)}; stderr:\n${this.stderr}`);
     }
-    this.bootstrap = first.slice('kafka '.length).trim();
+    this.bootstraps.push(first.slice('kafka '.length).trim());
+    for (let i = 1; i < this.brokerCount; i++) {
+      const line = await this._nextLine(BANNER_TIMEOUT_MS);
+      if (typeof line !== 'string' || !line.startsWith('kafka ')) {
+        this.proc.kill('SIGKILL');
+        await this.exited;
+        throw new Error(`expected the 'kafka HOST:PORT' line of broker ${i + 1} of ${this.brokerCount}, got ` +
+          `${JSON.stringify(line)}; stderr:\n${this.stderr}`);
+      }
+      this.bootstraps.push(line.slice('kafka '.length).trim());
+    }
+    this.bootstrap = this.bootstraps.join(',');
     return this;
   }
 
-  // The admin API's base URL from the banner's second line ("admin http://HOST:PORT"), or null
-  // when the broker printed no such line (the anchor; --admin-port -1). Both lines come in one
-  // flush, so this waits only for a broker that prints no second line.
+  // The admin API's base URL from the banner line after the "kafka" lines, or null when the
+  // broker printed none (the anchor). Consumes that line.
   async adminUrl() {
-    if (this._adminUrl !== undefined) return this._adminUrl;
-    const line = await this._nextLine(2000);
-    if (typeof line === 'string' && line.startsWith('admin ')) {
-      this._adminUrl = line.slice('admin '.length).trim().replace(/\/$/, '');
-    } else {
-      if (line !== undefined) this._lines.unshift(line);
-      this._adminUrl = null;
+    if (this.admin !== undefined) return this.admin;
+    if (this.isAnchor) {
+      this.admin = null;
+      return null;
     }
-    return this._adminUrl;
+    const line = await this._nextLine(BANNER_TIMEOUT_MS);
+    if (typeof line === 'string' && line.startsWith('admin ')) {
+      this.admin = line.slice('admin '.length).trim().replace(/\/$/, '');
+    } else {
+      if (typeof line === 'string') this._lines.unshift(line);
+      this.admin = null;
+    }
+    return this.admin;
   }
 
   // One admin API call: resolves to { status, body } (body parsed as JSON when it is JSON).

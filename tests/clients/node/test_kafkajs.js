@@ -34,7 +34,7 @@ describe('kafkajs against minikafka', () => {
     broker = await new Broker().start();
     kafka = new Kafka({
       clientId: 'test',
-      brokers: [broker.bootstrap],
+      brokers: broker.bootstraps,
       logLevel: process.env.KAFKAJS_LOG === '1' ? logLevel.DEBUG : logLevel.ERROR,
       connectionTimeout: 3000,
       requestTimeout: 10000,

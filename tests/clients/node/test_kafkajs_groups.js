@@ -37,7 +37,7 @@ describe('kafkajs consumer groups against minikafka', () => {
     broker = await new Broker(['--group-min-session-timeout-ms', '1000']).start();
     kafka = new Kafka({
       clientId: 'test',
-      brokers: [broker.bootstrap],
+      brokers: broker.bootstraps,
       logLevel: process.env.KAFKAJS_LOG === '1' ? logLevel.DEBUG : logLevel.ERROR,
       connectionTimeout: 3000,
       requestTimeout: 15000,

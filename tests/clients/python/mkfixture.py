@@ -1,11 +1,16 @@
 """Shared fixture for minikafka's real-client end-to-end suites.
 
 Starts the broker named by $MINIKAFKA_BIN on an ephemeral port, reads its start-up banner
-("kafka HOST:PORT" as the first stdout line), exposes the bootstrap address and stops it with
-SIGTERM, asserting a clean exit (exit code 0).
+("kafka HOST:PORT" as the first stdout line, one per broker), exposes the bootstrap address and
+stops it with SIGTERM, asserting a clean exit (exit code 0).
+
+Several brokers (`--brokers N` in the broker's arguments, or MINIKAFKA_BROKERS=N in the
+environment, which the broker reads too) print N "kafka HOST:PORT" lines in broker id order;
+`Broker.bootstraps` lists them and `Broker.bootstrap` is all of them comma-separated (one
+address with one broker, as before).
 
 With --port 0 the broker also binds its HTTP admin API to an ephemeral port and prints
-"admin http://HOST:PORT" as the second stdout line (in the same flush as the first).
+"admin http://HOST:PORT" as the line after the "kafka" lines (in the same flush).
 `Broker.admin_url()` returns that URL (None when the broker prints no such line: the anchor, or
 a broker started with --admin-port -1); the line is consumed by the fixture and never reaches
 the anchor's control-channel replies.
@@ -101,6 +106,18 @@ def broker_binary():
     return path
 
 
+def expected_brokers(args, env=None):
+    """How many "kafka" banner lines a broker started with `args` (and environment `env`,
+    default os.environ) prints: --brokers, else MINIKAFKA_BROKERS, else 1."""
+    args = list(args)
+    for i, a in enumerate(args):
+        if a == "--brokers" and i + 1 < len(args):
+            return int(args[i + 1])
+        if a.startswith("--brokers="):
+            return int(a.split("=", 1)[1])
+    return int((os.environ if env is None else env).get("MINIKAFKA_BROKERS", "1") or "1")
+
+
 def _set_parent_death_signal():
     """Runs in the child before exec: SIGTERM the broker if the test process dies."""
     try:
@@ -121,12 +138,15 @@ class Broker:
                           or os.environ.get("MINIKAFKA_ANCHOR") == "1")
         self.proc = None
         self.bootstrap = None
+        self.bootstraps = []  # "HOST:PORT" of each broker, in id order
         self.listeners = []
+        # The anchor is one broker whatever MINIKAFKA_BROKERS says.
+        self.broker_count = 1 if self.is_anchor else expected_brokers(self.extra_args)
         self._lines = queue.Queue()
         self._stderr = None
         self._ctl_lock = threading.Lock()
         # The optional "admin http://HOST:PORT" banner line (the stdout line right after the
-        # "kafka" one); _admin_known is set once it is known whether the broker printed it.
+        # "kafka" ones); _admin_known is set once it is known whether the broker printed it.
         self._admin_url = None
         self._admin_known = threading.Event()
 
@@ -148,8 +168,22 @@ class Broker:
                 f"{' '.join(args)} did not print 'kafka HOST:PORT' as its first stdout line "
                 f"within {BANNER_TIMEOUT_S:.0f}s (got {first!r}); exit code {self.proc.returncode}; "
                 f"stderr:\n{self.stderr_text()}")
-        self.bootstrap = first.split(None, 1)[1].strip()
+        self.bootstraps.append(first.split(None, 1)[1].strip())
         self.listeners.append(first)
+        for _ in range(self.broker_count - 1):
+            try:
+                line = self._lines.get(timeout=BANNER_TIMEOUT_S)
+            except queue.Empty:
+                line = None
+            if line is None or not line.startswith("kafka "):
+                self._kill()
+                raise RuntimeError(
+                    f"{' '.join(args)} printed {line!r} where the 'kafka HOST:PORT' line of broker "
+                    f"{len(self.bootstraps) + 1} of {self.broker_count} was expected; stderr:\n"
+                    f"{self.stderr_text()}")
+            self.bootstraps.append(line.split(None, 1)[1].strip())
+            self.listeners.append(line)
+        self.bootstrap = ",".join(self.bootstraps)
         return self
 
     def _read_stdout(self):
@@ -157,7 +191,7 @@ class Broker:
         for raw in iter(self.proc.stdout.readline, b""):
             line = raw.decode("utf-8", "replace").rstrip("\r\n")
             index += 1
-            if index == 2 and not self._admin_known.is_set():
+            if index == self.broker_count + 1 and not self._admin_known.is_set():
                 if line.startswith("admin "):
                     self._admin_url = line.split(None, 1)[1].strip().rstrip("/")
                     self._admin_known.set()

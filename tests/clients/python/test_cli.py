@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import unittest
 
@@ -387,12 +388,91 @@ class CliTest(BrokerTestCase):
                 start = time.monotonic()
                 proc = self.cli(*args, "--bootstrap-server", dead, bootstrap=False, stdin="x\n", expect=1)
                 self.assertLess(time.monotonic() - start, 12)
-                self.assertRegex(proc.stderr, r"Could not reach a Kafka broker at 127\.0\.0\.1:\d+ within 2000 ms")
+                self.assertRegex(proc.stderr, r"Could not reach a Kafka broker at 127\.0\.0\.1:\d+: connection refused")
         # The default bound (10 s) applies without any timeout option.
         start = time.monotonic()
         proc = self.cli("topics", "--list", "--bootstrap-server", dead, bootstrap=False, expect=1)
         self.assertLess(time.monotonic() - start, 25)
         self.assertIn("Could not reach a Kafka broker", proc.stderr)
+
+    TOOL_CASES = [
+        ["topics", "--list"],
+        ["topics", "--create", "--topic", "t"],
+        ["console-producer", "--topic", "t"],
+        ["console-consumer", "--topic", "t"],
+        ["consumer-groups", "--list"],
+        ["consumer-groups", "--describe", "--group", "g"],
+    ]
+
+    def test_refused_connection_fails_at_once(self):
+        """Nothing listens on the port: every tool says so at once (not after its 10 s default
+        timeout), with exit 1."""
+        dead = f"127.0.0.1:{closed_port()}"
+        for args in self.TOOL_CASES:
+            with self.subTest(args=args):
+                start = time.monotonic()
+                proc = self.cli(*args, "--bootstrap-server", dead, bootstrap=False, stdin="x\n", expect=1)
+                self.assertLess(time.monotonic() - start, 5, "must not wait for the 10 s timeout")
+                self.assertIn(f"Could not reach a Kafka broker at {dead}: connection refused (nothing listens there",
+                              proc.stderr)
+
+    def test_admin_http_port_is_recognised(self):
+        """--bootstrap-server pointing at the HTTP admin port: the tools name the Kafka listener
+        instead of librdkafka's 'Invalid response size 1213486160'."""
+        admin = self.broker.admin_url().replace("http://", "")
+        for args in self.TOOL_CASES:
+            with self.subTest(args=args):
+                start = time.monotonic()
+                proc = self.cli(*args, "--bootstrap-server", admin, bootstrap=False, stdin="x\n", expect=1)
+                self.assertLess(time.monotonic() - start, 5)
+                listeners = "listeners are" if "," in self.bootstrap else "listener is"  # --brokers N
+                self.assertIn(f"{admin} speaks HTTP, not the Kafka protocol (is it minikafka's admin API?); "
+                              f"the Kafka {listeners} {self.bootstrap}: use --bootstrap-server {self.bootstrap}",
+                              proc.stderr)
+                self.assertNotIn("Invalid response size", proc.stderr)
+
+    def test_zookeeper_is_refused_with_a_hint(self):
+        for tool in ("topics", "console-producer", "console-consumer", "consumer-groups"):
+            for form in (["--zookeeper", "localhost:2181"], ["--zookeeper=localhost:2181"]):
+                with self.subTest(tool=tool, form=form):
+                    proc = self.cli(tool, *form, "--list", bootstrap=False, expect=2, timeout=10)
+                    self.assertIn("--zookeeper is not supported", proc.stderr)
+                    self.assertIn("Use --bootstrap-server HOST:PORT", proc.stderr)
+
+    def test_formatter_names_from_kafka_docs(self):
+        """--formatter accepts DefaultMessageFormatter by Kafka's old and new class names (and
+        NoOpMessageFormatter), with --property or --formatter-config; others are refused with
+        the --property settings that do the same."""
+        topic = self.create_topic(self.topic_name("formatter"), 1)
+        self.produce(topic, ["k1:v1", "k2:v2"], "--property", "parse.key=true", "--property", "key.separator=:")
+        old = self.consume(topic, "--from-beginning", "--formatter", "kafka.tools.DefaultMessageFormatter",
+                           "--property", "print.key=true", "--property", "key.separator=:", max_messages=2)
+        self.assertEqual(old.stdout.splitlines(), ["k1:v1", "k2:v2"])
+        new = self.consume(topic, "--from-beginning", "--formatter",
+                           "org.apache.kafka.tools.consumer.DefaultMessageFormatter", "--property", "print.offset=true",
+                           "--property", "print.value=false", max_messages=2)
+        self.assertEqual(new.stdout.splitlines(), ["Offset:0", "Offset:1"])
+        with tempfile.NamedTemporaryFile("w", suffix=".properties") as conf:
+            conf.write("print.partition=true\nprint.key=true\n")
+            conf.flush()
+            from_file = self.consume(topic, "--from-beginning", "--formatter-config", conf.name, max_messages=2)
+        self.assertEqual(from_file.stdout.splitlines(), ["Partition:0\tk1\tv1", "Partition:0\tk2\tv2"])
+        noop = self.consume(topic, "--from-beginning", "--formatter", "org.apache.kafka.tools.consumer.NoOpMessageFormatter",
+                            max_messages=2)
+        self.assertEqual(noop.stdout, "")
+        self.assertIn("Processed a total of 2 messages", noop.stderr)
+
+        for name, hint in (("kafka.tools.LoggingMessageFormatter", "--property print.key=true"),
+                           ("io.confluent.kafka.formatter.AvroMessageFormatter", "--property print.key=true"),
+                           ("org.apache.kafka.tools.consumer.OffsetsMessageFormatter", "consumer-groups --describe")):
+            with self.subTest(formatter=name):
+                proc = self.cli("console-consumer", "--topic", topic, "--formatter", name, expect=2, timeout=10)
+                self.assertIn(name, proc.stderr)
+                self.assertIn(hint, proc.stderr)
+
+    def test_internal_topic_cannot_be_created(self):
+        proc = self.cli("topics", "--create", "--topic", "__consumer_offsets", expect=1)
+        self.assertIn("Creation of internal topic __consumer_offsets is prohibited.", proc.stderr)
 
     def test_bad_arguments_exit_2(self):
         """Usage errors exit 2 with a message, before any broker is contacted."""
@@ -431,6 +511,12 @@ class CliTest(BrokerTestCase):
             with self.subTest(tool=tool):
                 proc = self.cli(tool, "--help", bootstrap=False)
                 self.assertIn("--bootstrap-server", proc.stdout)
+
+    def test_help_documents_exit_codes(self):
+        for tool in ("topics", "console-producer", "console-consumer", "consumer-groups"):
+            with self.subTest(tool=tool):
+                proc = self.cli(tool, "--help", bootstrap=False)
+                self.assertIn("Exit codes (the same as the broker's): 0 success, 1 runtime failure", proc.stdout)
 
     def test_consumer_stops_on_sigterm(self):
         """A console consumer without limits leaves cleanly on SIGTERM and commits its group."""

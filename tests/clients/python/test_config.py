@@ -12,13 +12,14 @@ import unittest
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mkfixture import broker_binary  # noqa: E402
+from mkfixture import broker_binary, expected_brokers  # noqa: E402
 
 from kafka import KafkaProducer  # noqa: E402
 
 
 class Started:
-    """Starts `minikafka --port 0 ...` with the given environment; reads both banner lines."""
+    """Starts `minikafka --port 0 ...` with the given environment; reads the banner: one "kafka"
+    line per broker (MINIKAFKA_BROKERS may ask for several), then the admin line."""
 
     def __init__(self, args=(), env=None):
         full_env = dict(os.environ)
@@ -26,6 +27,8 @@ class Started:
         self.proc = subprocess.Popen([broker_binary(), "--port", "0", "--host", "127.0.0.1", *args],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=full_env)
         first = self.proc.stdout.readline().decode().split()
+        for _ in range(expected_brokers(args, full_env) - 1):
+            self.proc.stdout.readline()
         second = self.proc.stdout.readline().decode().split()
         if len(first) != 2 or first[0] != "kafka":
             self.proc.kill()

@@ -9,6 +9,7 @@ channel when the broker is the rdkafka mock anchor.
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -72,8 +73,8 @@ class KcatTest(BrokerTestCase):
         topic = self.make_topic(self.topic_name("list"), 3)
         out = self.kcat("-L").stdout.decode()
         self.assertIn(f'topic "{topic}" with 3 partitions:', out)
-        host, port = self.bootstrap.rsplit(":", 1)
-        self.assertRegex(out, rf"broker \d+ at {host}:{port}")
+        for address in self.broker.bootstraps:  # one per broker (--brokers N)
+            self.assertRegex(out, rf"broker \d+ at {re.escape(address)}")
         section = out.split(f'topic "{topic}"', 1)[1].split("topic ", 1)[0]
         for p in range(3):
             self.assertRegex(section, rf"partition {p}, leader \d+, replicas: \d+")

@@ -106,8 +106,9 @@ def _string(s):
 
 def raw_request(bootstrap, api_key, version, body, flexible=False, timeout=10.0):
     """Sends one request (header v1, or v2 when flexible) and returns the response body after
-    the correlation id (and, when flexible, the response header's tagged fields)."""
-    host, port = bootstrap.rsplit(":", 1)
+    the correlation id (and, when flexible, the response header's tagged fields). With several
+    brokers ("h:p,h:p"), to the first."""
+    host, port = bootstrap.split(",")[0].rsplit(":", 1)
     correlation = 4242
     header = struct.pack(">hhi", api_key, version, correlation) + _string("persistence-test")
     if flexible:
@@ -173,24 +174,29 @@ def topic_ids(bootstrap):
 
 
 def delete_records(bootstrap, topic, offsets, timeout_ms=10000):
-    """DeleteRecords v1 for {partition: offset}; returns {partition: (low_watermark, error)}."""
+    """DeleteRecords v1 for {partition: offset}; returns {partition: (low_watermark, error)}.
+
+    Sent to every broker of `bootstrap` (several with --brokers N): each partition's answer is its
+    leader's (the others say NOT_LEADER_OR_FOLLOWER, 6, and change nothing)."""
     body = struct.pack(">i", 1) + _string(topic) + struct.pack(">i", len(offsets))
     for partition, offset in sorted(offsets.items()):
         body += struct.pack(">iq", partition, offset)
     body += struct.pack(">i", timeout_ms)
-    r = raw_request(bootstrap, 21, 1, body)
-    r.i32()  # throttle_time_ms
     out = {}
+    for address in bootstrap.split(","):
+        r = raw_request(address, 21, 1, body)
+        r.i32()  # throttle_time_ms
 
-    def part():
-        index, low, error = r.i32(), r.i64(), r.i16()
-        out[index] = (low, error)
+        def part():
+            index, low, error = r.i32(), r.i64(), r.i16()
+            if error != 6 or index not in out:
+                out[index] = (low, error)
 
-    def topic_result():
-        r.string()
-        r.array(part)
+        def topic_result():
+            r.string()
+            r.array(part)
 
-    r.array(topic_result)
+        r.array(topic_result)
     return out
 
 
@@ -671,6 +677,41 @@ class PersistenceTest(unittest.TestCase):
         self.assertEqual(delete_records(b.bootstrap, topic, {0: -1}), {0: (end, 0)})
         self.assertEqual(self.produce_one(b.bootstrap, topic, value), end)
         self.stop_broker(b)
+
+
+    # -- transactions across kill -9 -----------------------------------------------------------
+    def test_transactions_survive_kill_9_and_the_open_one_is_aborted(self):
+        b = self.start_broker()
+        topic = unique_name("txn")
+        conf = {"bootstrap.servers": b.bootstrap, "broker.address.family": "v4"}
+        admin = AdminClient(conf)
+        for f in admin.create_topics([NewTopic(topic, 1, 1)]).values():
+            f.result(10)
+        p = Producer({**conf, "transactional.id": unique_name("tid"), "linger.ms": 1})
+        p.init_transactions(10)
+        p.begin_transaction()
+        p.produce(topic, value=b"committed")
+        p.commit_transaction(10)
+        p.begin_transaction()
+        p.produce(topic, value=b"in-flight")
+        p.flush(10)  # stored, not committed
+        self.kill_broker(b)
+
+        b2 = self.start_broker()
+        conf2 = {"bootstrap.servers": b2.bootstrap, "broker.address.family": "v4"}
+        c = Consumer({**conf2, "group.id": unique_name("g"), "isolation.level": "read_committed",
+                      "enable.auto.commit": False, "fetch.wait.max.ms": 50})
+        self._closers.append(c.close)
+        # The open transaction was aborted at startup: the last stable offset is the end
+        # (committed record, its marker, the in-flight record, the abort marker).
+        self.assertEqual(c.get_watermark_offsets(TopicPartition(topic, 0), timeout=5), (0, 4))
+        c.assign([TopicPartition(topic, 0, OFFSET_BEGINNING)])
+        seen = []
+        wait_until(lambda: (lambda m: seen.append(m.value()) if m is not None and not m.error() else None)(
+            c.poll(0.2)) or c.position([TopicPartition(topic, 0)])[0].offset >= 4, timeout=15,
+            message="read to the end")
+        self.assertEqual(seen, [b"committed"])
+        self.stop_broker(b2)
 
 
 if __name__ == "__main__":
