@@ -361,6 +361,7 @@ std::vector<traced_request> broker::trace(const std::string& api, const std::str
       r.version = e->api_version;
       r.correlation_id = e->correlation_id;
       r.outcome = mk::control::to_string(e->result);
+      r.reason = e->reason;
       r.fault_rule = e->fault_rule;
       for (int16_t c : e->error_codes) r.error_codes.push_back(mk::control::error_upper_name(c));
       for (const auto& tp : e->named().topics) r.topics.push_back({tp.name, tp.partitions});

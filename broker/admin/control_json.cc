@@ -178,6 +178,7 @@ json trace_entry_json(const control::trace_entry& e) {
   j["correlation_id"] = e.correlation_id;
   j["outcome"] = control::to_string(e.result);
   if (e.fault_rule) j["fault_rule"] = *e.fault_rule;
+  if (!e.reason.empty()) j["reason"] = e.reason;
   json errors = json::array();
   for (int16_t c : e.error_codes) errors.push_back(control::error_upper_name(c));
   j["error_codes"] = errors;

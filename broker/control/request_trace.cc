@@ -38,6 +38,8 @@ const char* to_string(trace_entry::outcome o) {
       return "closed";
     case trace_entry::outcome::not_answered:
       return "not_answered";
+    case trace_entry::outcome::refused:
+      return "refused";
   }
   return "answered";
 }
@@ -130,10 +132,9 @@ intercept_action request_trace::on_request(const request_info& req) {
   return intercept_action::pass();
 }
 
-void request_trace::on_response(const request_info& req, const response_info& resp) {
-  if (capacity_ == 0) return;
-  const auto& h = req.header;
-  // The slot to fill: a new one while the ring grows, else the oldest, reused in place.
+trace_entry& request_trace::next_slot() {
+  // A new slot while the ring grows, else the oldest, reused in place (its strings and vectors
+  // keep their capacity).
   if (ring_.size() < capacity_ && size_ == ring_.size()) {
     ring_.emplace_back();
     ++size_;
@@ -142,9 +143,13 @@ void request_trace::on_response(const request_info& req, const response_info& re
   } else {
     first_ = (first_ + 1) % ring_.size();
   }
-  trace_entry& e = slot(size_ - 1);
+  return slot(size_ - 1);
+}
+
+void request_trace::fill(trace_entry& e, const request_info& req, double latency_ms) {
+  const auto& h = req.header;
   e.seq = next_seq_++;
-  e.latency_ms = resp.seconds * 1000;
+  e.latency_ms = latency_ms;
   e.time_ms = real_now_ms() - static_cast<int64_t>(e.latency_ms);
   e.broker = req.node_id;
   e.connection = req.connection_id;
@@ -160,6 +165,21 @@ void request_trace::on_response(const request_info& req, const response_info& re
   e.api_key = h.api_key;
   e.api_version = h.api_version;
   e.correlation_id = h.correlation_id;
+  e.fault_rule.reset();
+  e.error_codes.clear();
+  e.reason.clear();
+  e.named_.topics.clear();
+  e.named_.group_ids.clear();
+  e.named_.transactional_ids.clear();
+  e.summarized_ = false;
+  e.body_ = req.body;
+  if (req.body.remaining() > max_lazy_body) summarize(e);
+}
+
+void request_trace::on_response(const request_info& req, const response_info& resp) {
+  if (capacity_ == 0) return;
+  trace_entry& e = next_slot();
+  fill(e, req, resp.seconds * 1000);
   switch (resp.outcome) {
     case intercept_action::kind::pass:
       e.result = resp.responded ? trace_entry::outcome::answered : trace_entry::outcome::not_answered;
@@ -174,16 +194,22 @@ void request_trace::on_response(const request_info& req, const response_info& re
       e.result = trace_entry::outcome::closed;
       break;
   }
-  e.fault_rule = faults_.decided_by(req.connection_id, h.correlation_id);
+  e.fault_rule = faults_.decided_by(req.connection_id, req.header.correlation_id);
   if (resp.error_codes) e.error_codes.assign(resp.error_codes->begin(), resp.error_codes->end());
-  else e.error_codes.clear();
-  e.named_.topics.clear();
-  e.named_.group_ids.clear();
-  e.named_.transactional_ids.clear();
-  e.summarized_ = false;
-  e.body_ = req.body;
-  if (req.body.remaining() > max_lazy_body) summarize(e);
   feed_.notify();  // trace followers
+}
+
+void request_trace::on_refused(const request_info& req, const std::string& reason) {
+  on_request(req);  // it was seen all the same
+  if (capacity_ == 0) return;
+  trace_entry& e = next_slot();
+  fill(e, req, 0);
+  e.result = trace_entry::outcome::refused;
+  e.reason = reason;
+  e.summarized_ = true;  // a version the generated decoders may not know: do not decode it
+  e.body_ = proto::reader();
+  if (req.header.api_key == 18) e.error_codes = {35};  // UNSUPPORTED_VERSION, the KIP-511 answer
+  feed_.notify();
 }
 
 }  // namespace mk::control

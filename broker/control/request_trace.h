@@ -32,7 +32,7 @@ class change_feed;
 class fault_injector;
 
 struct trace_entry {
-  enum class outcome { answered, fault_error, dropped, closed, not_answered };
+  enum class outcome { answered, fault_error, dropped, closed, not_answered, refused };
   struct topic {
     std::string name;  // resolved from the id when the request names the topic by id only
     proto::uuid id;    // zero when the request names it by name
@@ -53,6 +53,7 @@ struct trace_entry {
   outcome result = outcome::answered;
   std::optional<int64_t> fault_rule;  // the rule that acted on it (delay, error, drop or close)
   std::vector<int16_t> error_codes;   // distinct non-zero codes of the response
+  std::string reason;                 // for `refused`: why the broker did not serve it
 
   // What the request names. Small requests keep their body and are summarized when first read
   // (request_trace::entries()), so recording one costs no decoding.
@@ -100,8 +101,11 @@ class request_trace final : public interceptor {
 
   intercept_action on_request(const request_info& req) override;
   void on_response(const request_info& req, const response_info& resp) override;
+  void on_refused(const request_info& req, const std::string& reason) override;
 
  private:
+  trace_entry& next_slot();
+  void fill(trace_entry& e, const request_info& req, double latency_ms);
   size_t capacity_;
   const services::topics_service& topics_;
   change_feed& feed_;

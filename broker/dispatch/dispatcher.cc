@@ -50,7 +50,15 @@ asio::awaitable<dispatch_result> dispatcher::dispatch(const connection_info& con
   if (!proto::decode_request_header(r, h)) co_return reject("malformed request header (" + std::to_string(size) + " bytes)");
   const api_entry* e = apis_.find(h.api_key);
   const bool version_ok = e && h.api_version >= e->min_version && h.api_version <= e->max_version;
+  auto refused = [&](const std::string& reason) {
+    if (interceptors_.empty()) return;
+    const request_info info{h, conn.id, conn.node_id, conn.peer, r};
+    const interceptor_chain chain(interceptors_.begin(), interceptors_.end());
+    for (const auto& i : chain) i->on_refused(info, reason);
+  };
   if (!version_ok && e && h.api_key == proto::api_versions_key) {
+    refused("ApiVersions v" + std::to_string(h.api_version) + " is above the served " + std::to_string(e->min_version) +
+            "-" + std::to_string(e->max_version) + ": answered UNSUPPORTED_VERSION in v0 (KIP-511)");
     // KIP-511: a client newer than us learns our ApiVersions range and retries.
     proto::writer w;
     w.i32(0);
@@ -59,13 +67,18 @@ asio::awaitable<dispatch_result> dispatcher::dispatch(const connection_info& con
     w.patch_i32(0, static_cast<int32_t>(w.size() - 4));
     co_return dispatch_result{w.take_chunks(), false, {}};
   }
-  if (!e)
+  if (!e) {
+    refused("API " + api_name(h.api_key) + " is not served: connection closed");
     co_return reject("unsupported API key " + std::to_string(h.api_key) + " (" + api_name(h.api_key) + ") v" +
                      std::to_string(h.api_version) + " from client '" + h.client_id + "'");
-  if (!version_ok)
+  }
+  if (!version_ok) {
+    refused("version " + std::to_string(h.api_version) + " is outside the served " + std::to_string(e->min_version) +
+            "-" + std::to_string(e->max_version) + ": connection closed");
     co_return reject("unsupported version " + std::to_string(h.api_version) + " of " + e->name + " (served: " +
                      std::to_string(e->min_version) + "-" + std::to_string(e->max_version) + ") from client '" +
                      h.client_id + "'");
+  }
   if (recorder_) recorder_->record(h, frame.get(), size);
   // A copy: the table may be changed (Kafka-version emulation) while this request waits.
   const api_entry entry = *e;

@@ -75,6 +75,10 @@ class interceptor {
   virtual ~interceptor() = default;
   virtual intercept_action on_request(const request_info& req) = 0;
   virtual void on_response(const request_info&, const response_info&) {}
+  // The dispatcher answered the request without any handler or chain because this broker does
+  // not serve its API or version (closing the connection, or the KIP-511 ApiVersions answer);
+  // `reason` says which. on_request/on_response are not called for it.
+  virtual void on_refused(const request_info&, const std::string& /*reason*/) {}
 };
 
 }  // namespace mk

@@ -151,7 +151,8 @@ struct traced_request {
   int16_t api_key = 0;
   int16_t version = 0;
   int32_t correlation_id = 0;
-  std::string outcome;      // "answered", "fault_error", "dropped", "closed", "not_answered"
+  std::string outcome;      // "answered", "fault_error", "dropped", "closed", "not_answered", "refused"
+  std::string reason;       // for "refused": the API or version this broker does not serve
   std::optional<int64_t> fault_rule;  // id of the fault rule that acted on it
   std::vector<std::string> error_codes;  // names of the response's non-zero error codes
   std::vector<topic> topics;

@@ -588,6 +588,30 @@ TEST_F(ControlPlane, TraceFollowStreamsNewEntries) {
   EXPECT_LT(lines[0]["seq"].get<int64_t>(), lines[1]["seq"].get<int64_t>());
 }
 
+TEST_F(ControlPlane, TraceShowsRefusedVersionsAndApis) {
+  b().emulate_kafka_version("2.0");
+  client c(b().port());
+  c.client_id = "too-new";
+  api_versions_request av;
+  av.client_software_name = "x";
+  av.client_software_version = "1";
+  int32_t corr = c.send(av, 3);  // above 2.0's ApiVersions 0-2: the KIP-511 answer
+  c.receive_frame();
+  c.send(fetch_request{}, 11);  // above 2.0's Fetch 0-8: closed
+  EXPECT_TRUE(c.closed_within(2s));
+  auto entries = get("/v1/trace?client_id=too-new");
+  ASSERT_EQ(entries.size(), 2u) << entries.dump(2);
+  EXPECT_EQ(entries[0]["outcome"], "refused");
+  EXPECT_EQ(entries[0]["api"], "ApiVersions");
+  EXPECT_EQ(entries[0]["correlation_id"], corr);
+  EXPECT_EQ(entries[0]["error_codes"], json::array({"UNSUPPORTED_VERSION"}));
+  EXPECT_NE(entries[0]["reason"].get<std::string>().find("KIP-511"), std::string::npos);
+  EXPECT_EQ(entries[1]["outcome"], "refused");
+  EXPECT_EQ(entries[1]["version"], 11);
+  EXPECT_NE(entries[1]["reason"].get<std::string>().find("0-8"), std::string::npos);
+  EXPECT_EQ(get("/v1/await/requests?client_id=too-new&min=2")["met"], true) << "refused requests count as seen";
+}
+
 TEST_F(ControlPlane, AwaitRequestsCountsWhatArrives) {
   auto pending = call_async(admin_, "/v1/await/requests?api=Metadata&client_id=counted&min=2");
   client c(b().port());
