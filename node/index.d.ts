@@ -65,7 +65,7 @@ export class Broker {
   constructor(options?: BrokerOptions);
   readonly options: BrokerOptions;
   readonly binary: string | null;
-  /** "127.0.0.1:PORT" for the clients' brokers / bootstrap.servers. */
+  /** "127.0.0.1:PORT" for the clients' brokers / bootstrap.servers ("HOST:PORT,HOST:PORT,..." with `flags: { brokers: N }`). */
   bootstrapServers: string;
   /** "http://127.0.0.1:PORT" of the admin API ("" when it is off). */
   adminUrl: string;

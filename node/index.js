@@ -189,11 +189,16 @@ export class Broker {
       this.proc = null;
       throw new Error(`${this.binary} ${args.join(' ')}: ${why}; exit ${JSON.stringify(this.exit)}; stderr:\n${this.stderr}`);
     };
-    const first = await nextLine();
-    if (typeof first !== 'string' || !first.startsWith('kafka ')) return fail(`no 'kafka HOST:PORT' banner (got ${JSON.stringify(first)})`);
-    this.bootstrapServers = first.slice('kafka '.length).trim();
-    const second = await nextLine();
-    if (typeof second === 'string' && second.startsWith('admin ')) this.adminUrl = second.slice('admin '.length).trim().replace(/\/$/, '');
+    // One `kafka HOST:PORT` line per broker (--brokers N), then `admin URL` unless it is off.
+    const brokers = [];
+    let line = await nextLine();
+    while (typeof line === 'string' && line.startsWith('kafka ')) {
+      brokers.push(line.slice('kafka '.length).trim());
+      line = await nextLine();
+    }
+    if (brokers.length === 0) return fail(`no 'kafka HOST:PORT' banner (got ${JSON.stringify(line)})`);
+    this.bootstrapServers = brokers.join(',');
+    if (typeof line === 'string' && line.startsWith('admin ')) this.adminUrl = line.slice('admin '.length).trim().replace(/\/$/, '');
     live.add(this);
     installExitHook();
     // Forgotten brokers must not keep the process alive: the exit hook stops them.
@@ -216,9 +221,9 @@ export class Broker {
     return this;
   }
 
-  /** The Kafka port. */
+  /** The Kafka port (of the first broker with --brokers N). */
   get port() {
-    return Number(this.bootstrapServers.split(':').pop());
+    return Number(this.bootstrapServers.split(',')[0].split(':').pop());
   }
 
   /** SIGTERM and wait; resolves to { code, signal }. Idempotent. */

@@ -160,6 +160,18 @@ const std::map<std::string, setter>& option_table() {
          if (o.transaction_max_timeout_ms <= 0) throw bad_option("option " + k + ": must be positive");
        }},
       {"record-requests", [](auto& o, auto&, auto&, auto& v) { o.record_requests_dir = v; }},
+      {"brokers",
+       [](auto& o, auto&, auto& k, auto& v) {
+         o.brokers = parse_int<int32_t>(k, v);
+         if (o.brokers < 1) throw bad_option("option " + k + ": must be at least 1");
+       }},
+      {"clock",
+       [](auto& o, auto&, auto& k, auto& v) {
+         if (v != "system" && v != "manual") throw bad_option("option " + k + ": '" + v + "' is not system or manual");
+         o.clock = v;
+       }},
+      {"trace-capacity", [](auto& o, auto&, auto& k, auto& v) { o.trace_capacity = parse_int<size_t>(k, v); }},
+      {"emulate-kafka-version", [](auto& o, auto&, auto&, auto& v) { o.emulate_kafka_version = v; }},
       {"log-level",
        [](auto&, auto& x, auto&, auto& v) {
          static const char* levels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};

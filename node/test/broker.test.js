@@ -80,6 +80,20 @@ test('flags by name, close is idempotent, default export', async () => {
   assert.equal(findBinary(), b.binary);
 });
 
+test('brokers: 3 lists every broker in bootstrapServers and keeps the admin API', async () => {
+  const b = new Broker({ flags: { brokers: 3 } });
+  await b.start();
+  try {
+    const addrs = b.bootstrapServers.split(',');
+    assert.equal(addrs.length, 3);
+    assert.equal(b.port, Number(addrs[0].split(':').pop()));
+    const cluster = await b.request('GET', '/v1/cluster');
+    assert.deepEqual(cluster.brokers.map((x) => `${x.host}:${x.port}`), addrs);
+  } finally {
+    await b.close();
+  }
+});
+
 test('a bad flag fails start() with the broker stderr', async () => {
   await assert.rejects(new Broker({ flags: { 'no-such-flag': 1 } }).start(), /no-such-flag/);
 });

@@ -268,6 +268,8 @@ class _ProcessBackend:
                 self.args += [f"--{k}", v]
         self.proc: Optional[subprocess.Popen] = None
         self._admin = ""
+        # The banner: one "kafka HOST:PORT" line per broker, then "admin URL" unless it is off.
+        self._banner_lines = int(options.get("brokers", "1")) + (0 if options.get("admin-port") == "-1" else 1)
 
     def start(self) -> Tuple[str, str]:
         self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -279,7 +281,7 @@ class _ProcessBackend:
             assert self.proc is not None and self.proc.stdout is not None
             for raw in iter(self.proc.stdout.readline, b""):
                 lines.append(raw.decode().strip())
-                if len(lines) == 2 or not lines[0].startswith("kafka "):
+                if len(lines) == self._banner_lines or not lines[-1].startswith("kafka "):
                     break
             done.set()
 
@@ -293,8 +295,8 @@ class _ProcessBackend:
         # stderr is the broker's log: drain it so a chatty broker never blocks on a full pipe.
         threading.Thread(target=self._drain, args=(self.proc.stderr,), daemon=True).start()
         threading.Thread(target=self._drain, args=(self.proc.stdout,), daemon=True).start()
-        bootstrap = lines[0].split(None, 1)[1]
-        self._admin = lines[1].split(None, 1)[1].rstrip("/") if len(lines) > 1 and lines[1].startswith("admin ") else ""
+        bootstrap = ",".join(l.split(None, 1)[1] for l in lines if l.startswith("kafka "))
+        self._admin = next((l.split(None, 1)[1].rstrip("/") for l in lines if l.startswith("admin ")), "")
         return bootstrap, self._admin
 
     @staticmethod

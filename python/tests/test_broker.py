@@ -88,6 +88,29 @@ def test_options_by_flag_name(pytestconfig):
     assert e.value.name == "INVALID_ARGUMENT" and "no-such-flag" in str(e.value)
 
 
+@pytest.fixture(params=MODES)
+def broker_mode(request, pytestconfig):
+    if request.param == "library" and not minikafka.find_library(pytestconfig.getoption("--minikafka-lib")):
+        pytest.skip("libminikafka.so.1 not found")
+    if request.param == "process" and not minikafka.find_binary(pytestconfig.getoption("--minikafka-binary")):
+        pytest.skip("minikafka binary not found")
+    return request.param
+
+
+def test_cluster_clock_trace_and_emulation_options(broker_mode, pytestconfig):
+    # The flags of the cluster simulation and the control plane are options in both modes.
+    with minikafka.Broker(mode=broker_mode, lib=pytestconfig.getoption("--minikafka-lib"),
+                          binary=pytestconfig.getoption("--minikafka-binary"), brokers=3,
+                          clock="manual", trace_capacity=0, emulate_kafka_version="2.0") as b:
+        assert len(b.bootstrap_servers.split(",")) == 3
+        assert [x["id"] for x in b.request("GET", "/v1/cluster")["brokers"]] == [1, 2, 3]
+        before = b.request("GET", "/v1/control/clock")
+        assert before["mode"] == "manual"
+        b.request("POST", "/v1/control/clock/advance", {"ms": 5000})
+        assert b.request("GET", "/v1/control/clock")["steady_ms"] == before["steady_ms"] + 5000
+        assert [v["kafka_version"] for v in b.request("GET", "/v1/control/api-versions")] == ["2.0"] * 3
+
+
 def test_stop_is_idempotent_and_methods_then_fail():
     b = minikafka.Broker().start()
     b.stop()
