@@ -57,6 +57,12 @@ struct producer_batch {
 struct producer_state {
   int16_t epoch = -1;
   std::deque<producer_batch> recent;  // newest last, at most 5
+
+  // Records a stored batch's sequences (Kafka keeps the last 5 per producer and partition).
+  void remember(producer_batch b) {
+    recent.push_back(b);
+    if (recent.size() > 5) recent.pop_front();
+  }
 };
 
 // A transaction aborted on a partition: its first offset there and the offset of its abort

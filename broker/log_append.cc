@@ -74,6 +74,11 @@ append_outcome validate(const topic_state& topic, const partition_state& part, c
   return {};
 }
 
+// The sequence of a batch's last record (sequences wrap after INT32_MAX).
+int32_t last_sequence(const records::batch_header& h) {
+  return static_cast<int32_t>((static_cast<int64_t>(h.base_sequence) + h.last_offset_delta) % (int64_t{INT32_MAX} + 1));
+}
+
 struct seq_check {
   size_t index;
   int64_t producer_id;
@@ -90,8 +95,7 @@ append_outcome check_sequences(const partition_state& part, const parsed_batches
   for (size_t i = 0; i < pb.headers.size(); ++i) {
     const auto& h = pb.headers[i];
     if (h.producer_id < 0 || h.base_sequence < 0) continue;
-    const int32_t last =
-        static_cast<int32_t>((static_cast<int64_t>(h.base_sequence) + h.last_offset_delta) % (int64_t{INT32_MAX} + 1));
+    const int32_t last = last_sequence(h);
     auto it = part.producers.find(h.producer_id);
     if (it != part.producers.end()) {
       const producer_state& ps = it->second;
@@ -128,8 +132,7 @@ void remember_sequences(partition_state& part, const std::vector<seq_check>& seq
       ps.epoch = sc.epoch;
       ps.recent.clear();
     }
-    ps.recent.push_back(producer_batch{sc.first_seq, sc.last_seq, batches[sc.index].base_offset});
-    if (ps.recent.size() > 5) ps.recent.pop_front();
+    ps.remember(producer_batch{sc.first_seq, sc.last_seq, batches[sc.index].base_offset});
   }
 }
 
@@ -257,12 +260,7 @@ std::vector<int64_t> rebuild_producer_state(const topic_state& topic, partition_
               part.open_txns.erase(it);
             }
           } else {
-            if (h.base_sequence >= 0) {
-              const int32_t last = static_cast<int32_t>(
-                  (static_cast<int64_t>(h.base_sequence) + h.last_offset_delta) % (int64_t{INT32_MAX} + 1));
-              ps.recent.push_back(producer_batch{h.base_sequence, last, h.base_offset});
-              if (ps.recent.size() > 5) ps.recent.pop_front();
-            }
+            if (h.base_sequence >= 0) ps.remember(producer_batch{h.base_sequence, last_sequence(h), h.base_offset});
             if (h.is_transactional()) part.open_txns.try_emplace(h.producer_id, h.base_offset);
           }
         }
